@@ -1,0 +1,3 @@
+from kepler.cli.main import main
+
+main()

@@ -1,0 +1,94 @@
+"""Core's built-in plugin: its CLI commands, config section, default template and checks.
+
+Registering core's own pieces through the public hooks keeps one way in: anything core does here,
+a third-party plugin can do the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..hookspecs import hookimpl
+from ..records import (
+    CheckResult,
+    CheckStatus,
+    CommandSpec,
+    ConfigSectionSpec,
+    ProjectTemplateSpec,
+)
+
+if TYPE_CHECKING:
+    from ..config import Config
+
+KEPLER_PLUGIN_API = ">=1.0,<2"
+
+
+@hookimpl
+def kepler_commands() -> Iterator[CommandSpec]:
+    yield CommandSpec(name="plugins", target="kepler.cli.plugins_cmd:plugins",
+                      help="List, inspect, enable and disable plugins.")
+    yield CommandSpec(name="config", target="kepler.cli.config_cmd:config",
+                      help="Show, check and validate the configuration.")
+    yield CommandSpec(name="secrets", target="kepler.cli.secrets_cmd:secrets",
+                      help="Manage secrets in your encrypted secrets file.")
+    yield CommandSpec(name="init", target="kepler.cli.init_cmd:init",
+                      help="Create a new Kepler project from a template.")
+
+
+@hookimpl
+def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
+    yield ConfigSectionSpec(name="core", model="kepler.config.model:CoreSettings",
+                            description="Kepler core: logging, project state folder.")
+
+
+@hookimpl
+def kepler_project_templates() -> Iterator[ProjectTemplateSpec]:
+    yield ProjectTemplateSpec(name="default", render="kepler.builtin.templates:render_default",
+                              description="Minimal project: kepler.yml with dev/staging/prod, "
+                              ".gitignore, requirements.txt, a starter notebook.")
+
+
+@hookimpl
+def kepler_validate(config: Config) -> Iterator[CheckResult]:
+    from ..config import known_secret_values
+    from ..config.check import find_secret_literals
+    from ..errors import KeplerError
+    from ..secrets import get_store
+
+    if config.project_dir is None:
+        yield CheckResult(check="project found", status="warn",
+                          detail="no kepler.yml here or above; using user config only",
+                          hint="Create a project with: kepler init NAME")
+    else:
+        yield CheckResult(check="project found", status="pass", detail=str(config.project_dir))
+    for name in config.section_names:
+        try:
+            config.section(name)
+        except KeplerError as exc:
+            yield CheckResult(check=f"section {name!r} valid", status="fail",
+                              detail=exc.message, hint=exc.hint or "")
+        else:
+            status: CheckStatus = "pass" if name in config.models else "warn"
+            detail = "" if name in config.models else "no installed plugin validates it"
+            yield CheckResult(check=f"section {name!r} valid", status=status, detail=detail,
+                              hint="" if status == "pass" else "Install the plugin that owns it "
+                              "or remove the section.")
+    store = get_store()
+    try:
+        count = len(store.names())
+    except KeplerError as exc:
+        yield CheckResult(check="secrets store readable", status="fail", detail=exc.message,
+                          hint=exc.hint or "")
+    else:
+        yield CheckResult(check="secrets store readable", status="pass",
+                          detail=f"{count} secret(s), key in {store.backend}")
+    if config.project_dir is not None:
+        findings, _ = find_secret_literals(config.project_dir, config.models,
+                                           known_secret_values(config))
+        if findings:
+            yield CheckResult(check="no secrets in tracked files", status="fail",
+                              detail="; ".join(f"{f.file}:{f.line} {f.what}" for f in findings),
+                              hint="Run 'kepler config check' for the fix of each.")
+        else:
+            yield CheckResult(check="no secrets in tracked files", status="pass")

@@ -1,0 +1,1 @@
+"""The ``kepler`` command line."""

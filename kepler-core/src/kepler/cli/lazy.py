@@ -1,0 +1,96 @@
+"""Click groups whose commands come from plugin records and are imported only when run.
+
+Kedro's ``LazyGroup`` idea, driven by ``kepler_commands`` records: ``kepler --help`` prints each
+command's one-line help from its record without importing the command's module. A record with
+``parent="data"`` lands in a ``kepler data`` group that exists as soon as one plugin adds to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..errors import PluginConflictError
+
+#: Help for groups that plugins fill; unknown parents get a generic line.
+GROUP_HELP = {
+    "data": "Pull data from sources (SPL, files) into tables.",
+    "train": "Train models.",
+    "models": "Manage the model registry.",
+    "deploy": "Deploy models and manage deployments.",
+    "results": "Send results and predictions to their destinations.",
+    "env": "Manage the project's isolated Python environments.",
+}
+
+
+def _command_records() -> list[Any]:
+    from ..plugins import get_host
+
+    return get_host().records("kepler_commands")
+
+
+def _builtin_commands() -> dict[str, Any]:
+    from ..builtin import plugin
+
+    return {record.name: record for record in plugin.kepler_commands()}
+
+
+class LazyGroup(click.Group):
+    """A group listing the commands that plugins declare under ``path``."""
+
+    def __init__(self, *args: Any, path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.path = path
+
+    def _entries(self) -> dict[str, tuple[str, list[Any]]]:
+        """name -> (one-line help, records): commands here, and child groups on demand."""
+        entries: dict[str, tuple[str, list[Any]]] = {}
+        for record in _command_records():
+            if record.parent == self.path:
+                help_text, found = entries.get(record.name, (record.help, []))
+                entries[record.name] = (help_text, [*found, record])
+            elif self.path is None and record.parent and record.parent not in entries:
+                entries[record.parent] = (GROUP_HELP.get(record.parent, "Commands from plugins."),
+                                          [])
+        return entries
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self._entries()) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if self.path is None and cmd_name in _builtin_commands():
+            # Core's own commands resolve without loading any plugin, so 'kepler plugins
+            # disable X' works even when plugin X crashes or hangs on import.
+            from ..records import import_string
+
+            command: click.Command = import_string(_builtin_commands()[cmd_name].target)
+            return command
+        entry = self._entries().get(cmd_name)
+        if entry is None:
+            return None
+        help_text, records = entry
+        if len(records) > 1:
+            from ..plugins.manager import _conflict
+
+            raise _conflict(records)
+        if not records:
+            return LazyGroup(name=cmd_name, help=help_text, path=cmd_name)
+        from ..records import import_string
+
+        loaded = import_string(records[0].target)
+        if not isinstance(loaded, click.Command):
+            raise PluginConflictError(
+                f"{records[0].target} (from {records[0].distribution}) is not a click command.",
+                hint="A CommandSpec target must point at a click.Command or click.Group.",
+            )
+        return loaded
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (help_text, _) in sorted(self._entries().items())]
+        rows += [(n, c.get_short_help_str()) for n, c in sorted(self.commands.items())]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)

@@ -1,0 +1,263 @@
+"""The hooks a Kepler plugin can implement.
+
+A plugin is a module registered under the entry-point group ``kepler``::
+
+    [project.entry-points.kepler]
+    splunk = "kepler_splunk.plugin"
+
+That module declares the plugin API range it was written for and implements any of the hooks
+below with :data:`hookimpl`::
+
+    KEPLER_PLUGIN_API = ">=1.0,<2"
+
+    @hookimpl
+    def kepler_connectors():
+        yield ConnectorSpec(name="splunk", factory="kepler_splunk.connector:SplunkConnector")
+
+Registration hooks yield small records (:mod:`kepler.records`) that point at the heavy code with
+import strings, so keep the plugin module itself free of heavy imports. Lifecycle hooks receive one
+event record; a subscriber that raises is logged and skipped, it never breaks the user's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .records import (
+        CheckResult,
+        CommandSpec,
+        ConfigSectionSpec,
+        ConnectorSpec,
+        DeployerSpec,
+        DeployEvent,
+        EnvManagerSpec,
+        ExtractEvent,
+        PredictionEvent,
+        ProjectTemplateSpec,
+        SdkFunctionSpec,
+        SinkSpec,
+        TrainerSpec,
+        TrainEvent,
+    )
+
+PROJECT_NAME = "kepler"
+
+#: Version of the hook contract. Minor bumps add hooks or record fields; major bumps break.
+PLUGIN_API_VERSION = "1.0"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: Names of the hooks that yield records, in the order ``kepler plugins list`` reports them.
+REGISTRATION_HOOKS = (
+    "kepler_connectors",
+    "kepler_trainers",
+    "kepler_deployers",
+    "kepler_env_managers",
+    "kepler_sinks",
+    "kepler_project_templates",
+    "kepler_commands",
+    "kepler_config_sections",
+    "kepler_sdk_functions",
+)
+
+LIFECYCLE_HOOKS = (
+    "kepler_after_extract",
+    "kepler_after_train",
+    "kepler_after_deploy",
+    "kepler_after_predictions",
+)
+
+
+class KeplerSpecs:
+    """Every hook Kepler calls. Each docstring shows an implementation."""
+
+    # --- registration -------------------------------------------------------------------------
+
+    @hookspec
+    def kepler_connectors(self) -> Iterable[ConnectorSpec]:
+        """Data sources this plugin provides.
+
+        Example::
+
+            @hookimpl
+            def kepler_connectors():
+                yield ConnectorSpec(name="splunk",
+                                    factory="kepler_splunk.connector:SplunkConnector")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_trainers(self) -> Iterable[TrainerSpec]:
+        """Algorithms this plugin trains; each becomes ``kp.train.<name>``.
+
+        Example::
+
+            @hookimpl
+            def kepler_trainers():
+                yield TrainerSpec(name="random_forest", framework="scikit-learn",
+                                  tasks=("classification", "regression"),
+                                  factory="kepler_sklearn.trainers:random_forest")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_deployers(self) -> Iterable[DeployerSpec]:
+        """Deployment targets (``kepler deploy MODEL --target <name>``).
+
+        Example::
+
+            @hookimpl
+            def kepler_deployers():
+                yield DeployerSpec(name="cloud-run", factory="kepler_gcp.deployer:CloudRunDeployer")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_env_managers(self) -> Iterable[EnvManagerSpec]:
+        """Environment managers (``kepler env create --manager <name>``).
+
+        Example::
+
+            @hookimpl
+            def kepler_env_managers():
+                yield EnvManagerSpec(name="uv", factory="kepler_env.uv:UvManager")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_sinks(self) -> Iterable[SinkSpec]:
+        """Destinations for results and predictions.
+
+        Example::
+
+            @hookimpl
+            def kepler_sinks():
+                yield SinkSpec(name="splunk-hec", factory="kepler_splunk.hec:HecSink")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_project_templates(self) -> Iterable[ProjectTemplateSpec]:
+        """Project templates for ``kepler init NAME --template <name>``.
+
+        Example::
+
+            @hookimpl
+            def kepler_project_templates():
+                yield ProjectTemplateSpec(name="anomaly", description="Sensor anomaly detection",
+                                          render="kepler_templates.anomaly:render")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_commands(self) -> Iterable[CommandSpec]:
+        """Click commands added to the ``kepler`` CLI, imported only when invoked.
+
+        Example::
+
+            @hookimpl
+            def kepler_commands():
+                yield CommandSpec(name="splunk", parent="data", help="Run SPL, save the rows.",
+                                  target="kepler_splunk.cli:data_splunk")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_config_sections(self) -> Iterable[ConfigSectionSpec]:
+        """Configuration sections this plugin owns and validates.
+
+        The section ``splunk`` is read from ``splunk:`` in the config files and from environment
+        variables ``KEPLER_SPLUNK__<FIELD>``.
+
+        Example::
+
+            @hookimpl
+            def kepler_config_sections():
+                yield ConfigSectionSpec(name="splunk", model="kepler_splunk.config:SplunkSettings")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_sdk_functions(self) -> Iterable[SdkFunctionSpec]:
+        """Functions exposed in the SDK as ``kp.<namespace>.<name>``.
+
+        Example::
+
+            @hookimpl
+            def kepler_sdk_functions():
+                yield SdkFunctionSpec(namespace="data", name="from_splunk",
+                                      target="kepler_splunk.sdk:from_splunk")
+        """
+        raise NotImplementedError
+
+    # --- checks -------------------------------------------------------------------------------
+
+    @hookspec
+    def kepler_validate(self, config: Config) -> Iterable[CheckResult]:
+        """Checks run by ``kepler config validate``: connectivity, credentials, permissions.
+
+        Yield one :class:`~kepler.records.CheckResult` per check, with a hint on failure. Import
+        client libraries inside the function, not at module level.
+
+        Example::
+
+            @hookimpl
+            def kepler_validate(config):
+                settings = config.section("splunk")
+                ok = ping(settings.host)
+                yield CheckResult(check="splunk: server answers", status="pass" if ok else "fail",
+                                  hint="Check splunk.host and splunk.port")
+        """
+        raise NotImplementedError
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    @hookspec
+    def kepler_after_extract(self, event: ExtractEvent) -> None:
+        """Called after a connector returned data.
+
+        Example::
+
+            @hookimpl
+            def kepler_after_extract(event):
+                log.info("pulled %d rows with %s", event.rows, event.query)
+        """
+
+    @hookspec
+    def kepler_after_train(self, event: TrainEvent) -> None:
+        """Called after a model was trained.
+
+        Example::
+
+            @hookimpl
+            def kepler_after_train(event):
+                tracker.log_metrics(event.metrics)
+        """
+
+    @hookspec
+    def kepler_after_deploy(self, event: DeployEvent) -> None:
+        """Called after a deployment was created, updated, rolled back or deleted.
+
+        Example::
+
+            @hookimpl
+            def kepler_after_deploy(event):
+                notify(f"{event.model} {event.version} is live at {event.url}")
+        """
+
+    @hookspec
+    def kepler_after_predictions(self, event: PredictionEvent) -> None:
+        """Called after a batch of predictions was made.
+
+        Example::
+
+            @hookimpl
+            def kepler_after_predictions(event):
+                metrics.observe(event.latency_ms)
+        """

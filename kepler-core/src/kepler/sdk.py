@@ -1,0 +1,149 @@
+"""The SDK namespaces ``kp.data``, ``kp.train``, ``kp.models``, ``kp.deploy``, ``kp.results``,
+``kp.env``: thin, lazy views over what the installed plugins contribute.
+
+A name resolves, on first access, to the function a plugin registered with
+``kepler_sdk_functions`` (``kp.data.from_splunk``) or, in ``kp.train``, to a trainer registered
+with ``kepler_trainers`` (``kp.train.random_forest``). ``dir()`` lists them, so Jupyter completes
+them. A name whose plugin is missing, disabled or broken raises an error that says exactly which
+distribution to install or which plugin to enable.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from .errors import CapabilityNotInstalledError, PluginConflictError
+
+NAMESPACES: dict[str, str] = {
+    "data": "Pull data from sources: kp.data.from_splunk(spl, earliest=..., latest=...).",
+    "train": "Train models: kp.train.<algorithm>(data, target=...).",
+    "models": "The model registry: list, load, compare, promote models.",
+    "deploy": "Ship models: local server, Cloud Run, AWS, Azure.",
+    "results": "Send results back: kp.results.to_splunk(df, index=...).",
+    "env": "Per-project isolated Python environments.",
+}
+
+_SPLUNK = "kepler-splunk"
+_SKLEARN = "kepler-sklearn"
+#: First-party capabilities and the distribution that provides each, for the "not installed" error.
+KNOWN_CAPABILITIES: dict[tuple[str, str], str] = {
+    **{("data", n): _SPLUNK for n in ("from_splunk", "from_splunk_chunks", "splunk_metrics",
+                                      "splunk_catalog")},
+    **{("results", n): _SPLUNK for n in ("to_splunk", "metrics_to_splunk", "create_dashboard")},
+    **{("train", n): _SKLEARN for n in (
+        "random_forest", "gradient_boosting", "hist_gradient_boosting", "extra_trees",
+        "logistic_regression", "linear_regression", "ridge", "lasso", "svm", "knn",
+        "isolation_forest", "kmeans", "sklearn", "compare")},
+    ("train", "xgboost"): "kepler-sklearn[xgboost]",
+    ("train", "lightgbm"): "kepler-sklearn[lightgbm]",
+    ("train", "pytorch"): "kepler-torch",
+    **{("deploy", n): "kepler-serve" for n in ("to_local", "list", "batch_score")},
+    ("deploy", "to_cloud_run"): "kepler-gcp",
+    ("deploy", "to_aws"): "kepler-aws",
+    ("deploy", "to_azure"): "kepler-azure",
+}
+
+
+class Namespace:
+    """One SDK namespace; attributes are resolved from the plugins on first use."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.__doc__ = NAMESPACES[name]
+
+    def __repr__(self) -> str:
+        return f"<kepler namespace kp.{self._name}: {', '.join(self._names()) or 'empty'}>"
+
+    def _sdk_records(self) -> list[Any]:
+        from .plugins import get_host
+
+        return [r for r in get_host().records("kepler_sdk_functions") if r.namespace == self._name]
+
+    def _trainer_records(self) -> list[Any]:
+        from .plugins import get_host
+
+        return get_host().records("kepler_trainers") if self._name == "train" else []
+
+    def _names(self) -> list[str]:
+        names = {r.name for r in self._sdk_records()} | {r.name for r in self._trainer_records()}
+        return sorted(names)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._names()))
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        from .records import import_string
+
+        matches = [r for r in self._sdk_records() if r.name == attr]
+        if len(matches) > 1:
+            from .plugins.manager import _conflict
+
+            raise _conflict(matches)
+        if matches:
+            return import_string(matches[0].target)
+        trainers = [r for r in self._trainer_records() if r.name == attr]
+        if len(trainers) > 1:
+            from .plugins.manager import _conflict
+
+            raise _conflict(trainers)
+        if trainers:
+            return _trainer_function(trainers[0])
+        raise self._missing(attr)
+
+    def _missing(self, attr: str) -> CapabilityNotInstalledError:
+        from .plugins import get_host
+
+        label = f"kp.{self._name}.{attr}"
+        distribution = KNOWN_CAPABILITIES.get((self._name, attr))
+        if distribution is None:
+            close = difflib.get_close_matches(attr, self._names(), n=1)
+            available = ", ".join(self._names()) or "none (no plugin contributes any)"
+            return CapabilityNotInstalledError(
+                f"{label} does not exist." + (f" Did you mean {close[0]!r}?" if close else ""),
+                hint=f"Available in kp.{self._name}: {available}. "
+                "'kepler plugins list' shows what is installed.",
+            )
+        base = distribution.split("[")[0]
+        for info in get_host().plugins():
+            if info.distribution == base and info.status != "enabled":
+                reason = f": {info.error}" if info.error else ""
+                return CapabilityNotInstalledError(
+                    f"{label} is provided by {base}, whose plugin {info.name!r} is "
+                    f"{info.status}{reason}.",
+                    hint=f"kepler plugins enable {info.name}" if info.status == "disabled"
+                    else f"Reinstall it: pip install --force-reinstall {base}",
+                )
+        return CapabilityNotInstalledError(
+            f"{label} is provided by {distribution}, which is not installed.",
+            hint=f"pip install '{distribution}'",
+        )
+
+
+def _trainer_function(spec: Any) -> Any:
+    """``kp.train.<name>``: build the trainer with the config in force and fire after-train."""
+
+    def train(data: Any, target: str | None = None, **params: Any) -> Any:
+        from .config import load
+        from .plugins import get_host
+        from .records import TrainEvent
+
+        trainer = spec.create(load())
+        model = trainer.train(data, target=target, **params)
+        get_host().fire(
+            "kepler_after_train",
+            TrainEvent(trainer=spec.name, model=model, metrics=getattr(model, "metrics", {}) or {},
+                       artifact_path=str(getattr(model, "path", "") or "") or None),
+        )
+        return model
+
+    train.__name__ = spec.name
+    train.__qualname__ = f"train.{spec.name}"
+    origin = spec.framework or spec.distribution
+    train.__doc__ = spec.description or f"Train {spec.name} ({origin})."
+    return train
+
+
+__all__ = ["NAMESPACES", "Namespace", "PluginConflictError"]

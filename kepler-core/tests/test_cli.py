@@ -1,0 +1,111 @@
+"""The CLI's error reporting, exit codes and project creation."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import kepler as kp
+import pytest
+from kepler.errors import ServiceError
+from kepler.hookspecs import hookimpl
+from kepler.records import CommandSpec
+
+
+@click.command()
+def fail_service():
+    raise ServiceError("Splunk said: Unknown search command 'serch'.", hint="Fix the SPL.")
+
+
+@click.command()
+def crash():
+    raise ZeroDivisionError("boom")
+
+
+class Failing:
+    @hookimpl
+    def kepler_commands(self):
+        yield CommandSpec(name="fail-service", target="test_cli:fail_service", help="x")
+        yield CommandSpec(name="crash", target="test_cli:crash", help="x")
+
+
+@pytest.fixture
+def failing(kepler_plugin):
+    return kepler_plugin(Failing(), name="failing")
+
+
+def test_kepler_errors_print_message_and_hint_without_traceback(failing, kepler_cli):
+    result = kepler_cli("fail-service")
+    assert result.code == 7
+    assert result.err == ("Error: Splunk said: Unknown search command 'serch'.\n"
+                          "Hint: Fix the SPL.\n")
+
+
+def test_debug_shows_the_traceback(failing, kepler_cli):
+    result = kepler_cli("--debug", "fail-service")
+    assert "Traceback" in result.err and result.code == 7
+
+
+def test_unexpected_errors_say_so_and_exit_1(failing, kepler_cli):
+    result = kepler_cli("crash")
+    assert result.code == 1
+    assert "Unexpected error: ZeroDivisionError: boom" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_usage_errors_exit_2(kepler_cli):
+    result = kepler_cli("nosuchcommand")
+    assert result.code == 2 and "No such command" in result.err
+    assert kepler_cli("plugins", "info").code == 2
+
+
+def test_version_and_help(kepler_cli):
+    assert kepler_cli("--version").out.strip() == f"kepler, version {kp.__version__}"
+    help_text = kepler_cli("--help").out
+    for command in ("config", "init", "plugins", "secrets"):
+        assert command in help_text
+
+
+def test_log_level_is_checked(kepler_cli):
+    result = kepler_cli("--log-level", "loud", "plugins", "list")
+    assert result.code == 3 and "Unknown log level 'LOUD'" in result.err
+
+
+def test_init_creates_a_project_that_loads(kepler_cli, tmp_path, monkeypatch):
+    result = kepler_cli("init", "pump-failures")
+    assert result.code == 0, result.err
+    folder = tmp_path / "work" / "pump-failures"
+    expected = {"kepler.yml", ".gitignore", "requirements.txt", "requirements-dev.txt",
+                "README.md", "notebooks/01-explore.ipynb"}
+    assert expected <= {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    gitignore = (folder / ".gitignore").read_text()
+    for pattern in (".kepler/", ".venv/", ".env", "secrets.*"):
+        assert pattern in gitignore
+    notebook = json.loads((folder / "notebooks" / "01-explore.ipynb").read_text())
+    assert notebook["nbformat"] == 4
+    monkeypatch.chdir(folder)
+    cfg = kp.config.load(env="prod")
+    assert cfg.project_dir == folder and cfg.core.log_level == "WARNING"
+    assert {"dev", "staging", "prod"} <= set(
+        __import__("yaml").safe_load((folder / "kepler.yml").read_text())["environments"])
+
+
+def test_init_never_overwrites(kepler_cli, tmp_path):
+    folder = tmp_path / "work" / "plant"
+    folder.mkdir()
+    (folder / "mine.txt").write_text("keep me")
+    result = kepler_cli("init", "plant")
+    assert result.code == 3 and "not empty" in result.err
+    assert (folder / "mine.txt").read_text() == "keep me"
+
+
+def test_init_refuses_bad_names_and_unknown_templates(kepler_cli):
+    assert "Invalid project name" in kepler_cli("init", "../x").err
+    result = kepler_cli("init", "x", "--template", "nope")
+    assert "Unknown project template 'nope'" in result.err and "default" in result.err
+
+
+def test_project_option_points_at_a_project(kepler_cli, tmp_path):
+    kepler_cli("init", "plant", "--dir", str(tmp_path))
+    out = kepler_cli("--project", str(tmp_path / "plant"), "config", "show").out
+    assert f"Project:     {tmp_path / 'plant'}" in out
