@@ -51,7 +51,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff over everything, mypy over core."""
-    session.install("ruff>=0.5", "mypy>=1.10", "types-PyYAML")
+    session.install("ruff>=0.5", "mypy>=1.10", "types-PyYAML", "pytest>=8")
     session.install("-e", str(ROOT / "kepler-core"))
     session.run("ruff", "check", ".")
     session.run("mypy", "kepler-core/src/kepler")
