@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from kepler.hookspecs import hookimpl
 from kepler.records import (
@@ -28,6 +30,7 @@ class WidgetSettings(BaseModel):
     port: int = 8089
     token: SecretStr | None = None
     verify: bool = True
+    profiles: dict[str, dict[str, Any]] = {}
 
 
 class EchoConnector:

@@ -209,3 +209,15 @@ def test_core_log_level_comes_from_config(project, monkeypatch):
 def test_config_path_lists_the_files(project, kepler_cli, kepler_home):
     out = kepler_cli("config", "path").out
     assert str(kepler_home / "config.yml") in out and str(project / "kepler.yml") in out
+
+
+def test_secrets_inside_free_form_mappings_are_masked_and_checked(project, kepler_cli):
+    (project / "kepler.yml").write_text(
+        "widget:\n  profiles:\n    lab:\n      host: lab\n      token: lab-literal-token\n")
+    out = kepler_cli("config", "show").out
+    assert "widget.profiles.lab.host" in out and "lab-literal-token" not in out
+    import subprocess
+
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run(["git", "add", "kepler.yml"], cwd=project, check=True)
+    assert "widget.profiles.lab.token holds a secret" in kepler_cli("config", "check").err

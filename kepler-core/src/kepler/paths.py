@@ -24,6 +24,16 @@ def user_config_dir() -> Path:
     return Path(platformdirs.user_config_dir("kepler", appauthor=False))
 
 
+def user_cache_dir() -> Path:
+    """Caches that can be rebuilt (e.g. Splunk results outside a project); KEPLER_CACHE_DIR."""
+    override = os.environ.get("KEPLER_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kepler", appauthor=False))
+
+
 def user_config_file() -> Path:
     return user_config_dir() / USER_CONFIG_FILE
 

@@ -21,7 +21,7 @@ from typing import Any
 from ..paths import PROJECT_FILE
 from . import references
 from .layers import RESERVED_KEYS, Path_
-from .model import looks_secret, secret_paths
+from .model import is_secret_path
 
 MAX_FILE_BYTES = 2_000_000
 SKIP_DIRS = {".git", ".venv", "venv", ".kepler", "__pycache__", ".nox", "node_modules"}
@@ -109,12 +109,7 @@ def check_project_file(path: Path, rel: str, models: dict[str, Any]) -> list[Fin
             continue
         if references.is_reference(value):
             continue
-        model = models.get(section_path[0])
-        secret = (
-            section_path[1:] in secret_paths(model) if model is not None
-            else looks_secret(section_path)
-        )
-        if secret:
+        if is_secret_path(models.get(section_path[0]), section_path[1:]):
             key = ".".join(path_)
             name = "-".join(section_path)
             findings.append(Finding(

@@ -48,6 +48,12 @@ class CoreSettings(BaseModel):
         description="Project folder (relative to the project) for models, caches and spools; "
         "kept out of git.",
     )
+    models_dir: str | None = Field(
+        default=None,
+        description="The model registry's folder; relative paths are relative to the project. "
+        "Default: <state_dir>/models in a project, else <user config dir>/models.",
+        examples=["/srv/kepler/models"],
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -81,6 +87,25 @@ def _annotation_parts(annotation: Any) -> Iterator[Any]:
 def looks_secret(path: Path_) -> bool:
     last = path[-1].lower()
     return any(word in last for word in SECRET_KEY_WORDS)
+
+
+def is_secret_path(model: type[BaseModel] | None, subpath: Path_) -> bool:
+    """Whether ``subpath`` (below the section) holds a secret.
+
+    Modeled fields are secrets when typed ``SecretStr``; inside free-form mappings (a section no
+    plugin models, or a ``dict`` field such as ``splunk.connections``) a key named like ``token``
+    or ``password`` is treated as one.
+    """
+    if model is None:
+        return bool(subpath) and looks_secret(subpath)
+    if subpath in secret_paths(model):
+        return True
+    field = model.model_fields.get(subpath[0]) if subpath else None
+    if field is not None and len(subpath) > 1:
+        origins = {typing.get_origin(p) for p in _annotation_parts(field.annotation)}
+        if dict in origins:
+            return looks_secret(subpath)
+    return False
 
 
 @dataclass
@@ -149,15 +174,14 @@ class Config:
         return self.layered.source_of(parts) or "default"
 
     def is_secret(self, path: Path_) -> bool:
-        model = self.models.get(path[0])
-        if model is not None and path[1:] in secret_paths(model):
+        if is_secret_path(self.models.get(path[0]), path[1:]):
             return True
         raw = _dig(self.layered.values, path)
         if isinstance(raw, str) and references.REFERENCE.search(raw):
             kinds = {m["kind"] for m in references.REFERENCE.finditer(raw)}
             if kinds & {"secret", "keyring"}:
                 return True
-        return model is None and looks_secret(path)
+        return False
 
     def rows(self) -> list[tuple[str, str, str]]:
         """``(key, value shown with secrets masked, source)`` for every value in force."""
