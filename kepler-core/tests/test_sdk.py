@@ -19,14 +19,31 @@ def test_namespaces_exist_and_are_lazy():
     assert {"data", "train", "config", "plugins", "KeplerError"} <= set(dir(kp))
 
 
-def test_missing_first_party_capability_names_the_distribution():
+@pytest.fixture
+def catalogue(monkeypatch):
+    """A first-party capability whose distribution is surely not installed."""
+    from kepler import sdk
+
+    monkeypatch.setitem(sdk.KNOWN_CAPABILITIES, ("data", "from_historian"), "acme-historian")
+    monkeypatch.setitem(sdk.KNOWN_CAPABILITIES, ("train", "quantum"), "acme-ml[quantum]")
+
+
+def test_missing_first_party_capability_names_the_distribution(catalogue):
     with pytest.raises(CapabilityNotInstalledError) as info:
-        kp.data.from_splunk
-    assert "kp.data.from_splunk is provided by kepler-splunk" in info.value.message
-    assert info.value.hint == "pip install 'kepler-splunk'"
-    assert not hasattr(kp.train, "pytorch")
-    with pytest.raises(CapabilityNotInstalledError, match=r"kepler-sklearn\[xgboost\]"):
-        kp.train.xgboost
+        kp.data.from_historian
+    assert "kp.data.from_historian is provided by acme-historian" in info.value.message
+    assert info.value.hint == "pip install 'acme-historian'"
+    assert not hasattr(kp.train, "quantum")
+    with pytest.raises(CapabilityNotInstalledError, match=r"acme-ml\[quantum\]"):
+        kp.train.quantum
+
+
+def test_the_catalogue_names_every_first_party_distribution():
+    from kepler.sdk import KNOWN_CAPABILITIES
+
+    assert KNOWN_CAPABILITIES[("data", "from_splunk")] == "kepler-splunk"
+    assert KNOWN_CAPABILITIES[("train", "pytorch")] == "kepler-torch"
+    assert KNOWN_CAPABILITIES[("deploy", "to_cloud_run")] == "kepler-gcp"
 
 
 def test_unknown_names_suggest_close_ones(kepler_plugin):
@@ -41,20 +58,20 @@ def test_plugin_names_show_in_dir(kepler_plugin):
     assert "double" in dir(kp.data) and "mean" in dir(kp.train)
 
 
-def test_a_disabled_first_party_plugin_says_how_to_enable_it(tmp_path, monkeypatch):
+def test_a_disabled_first_party_plugin_says_how_to_enable_it(catalogue, tmp_path, monkeypatch):
     from fake_dists import make_dist
     from kepler.plugins import reset
 
     site = tmp_path / "site"
-    make_dist(site, "kepler-splunk", "splunk", "good_splunk_stub",
+    make_dist(site, "acme-historian", "historian", "good_historian_stub",
               "KEPLER_PLUGIN_API = '>=1.0,<2'\n")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", "splunk")
+    monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", "historian")
     reset()
     with pytest.raises(CapabilityNotInstalledError) as info:
-        kp.data.from_splunk
-    assert "whose plugin 'splunk' is disabled" in info.value.message
-    assert info.value.hint == "kepler plugins enable splunk"
+        kp.data.from_historian
+    assert "whose plugin 'historian' is disabled" in info.value.message
+    assert info.value.hint == "kepler plugins enable historian"
 
 
 def test_plugins_namespace(kepler_plugin):

@@ -50,8 +50,9 @@ def known_secret_values(config: Config | None) -> dict[str, str]:
                 value: object = section
                 for part in path:
                     value = getattr(value, part, None)
-                if isinstance(value, SecretStr) and value.get_secret_value():
-                    values[".".join((section_name, *path))] = value.get_secret_value()
+                secret = value.get_secret_value() if isinstance(value, SecretStr) else ""
+                if secret and secret not in values.values():  # report each secret once
+                    values[".".join((section_name, *path))] = secret
     return values
 
 

@@ -1,0 +1,330 @@
+"""From Splunk's result pages to typed Arrow tables and pandas DataFrames.
+
+Why CSV: ``pyarrow.csv`` parses Splunk's CSV output in C++ on every core, about 30 times faster
+than decoding the JSON output into Python dicts (splunk-sdk's ``JSONResultsReader``). Every column
+is first read as text, exactly as Splunk sent it, then typed once over the whole result:
+
+- ``_time`` becomes a tz-aware UTC timestamp;
+- a column whose every value is an integer (without leading zeros, which mark codes such as
+  ``007``) becomes int64, else one whose every value is a number becomes float64;
+- empty values are missing values;
+- Splunk's CSV joins a multivalue field's values with newlines, which cannot be told apart from a
+  value that contains a newline. So a page with newlines in a column gets that column again as
+  JSON (``f=`` asks for just those columns), where multivalue fields are arrays: they become
+  lists, and single-line text stays text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+#: Fields Splunk adds to events that describe its storage, not the data; dropped unless asked.
+INTERNAL_FIELDS = frozenset(
+    {
+        "_bkt",
+        "_cd",
+        "_si",
+        "_serial",
+        "_indextime",
+        "_sourcetype",
+        "_eventtype_color",
+        "_kv",
+        "_subsecond",
+        "_confstr",
+        "_span",
+        "_origtime",
+        "_ttl",
+        "_tz",
+        "_c",
+        "_meta",
+        "_pre_msg",
+        "splunk_server",
+        "splunk_server_group",
+        "linecount",
+        "punct",
+        "timestartpos",
+        "timeendpos",
+        "date_second",
+        "date_minute",
+        "date_hour",
+        "date_mday",
+        "date_month",
+        "date_wday",
+        "date_year",
+        "date_zone",
+        "eventtype",
+        "tag::eventtype",
+    }
+)
+#: Underscore fields that are data, not internals.
+KEPT_UNDERSCORE = frozenset({"_time", "_raw", "_value"})
+
+
+def is_internal(name: str) -> bool:
+    if name in KEPT_UNDERSCORE:
+        return False
+    return name in INTERNAL_FIELDS or name.startswith("_") or name.startswith("tag::")
+
+
+def read_csv_page(body: bytes, keep_internal: bool = True) -> tuple[pa.Table, bool]:
+    """One page of Splunk's CSV output, every column as text (empty = missing).
+
+    Internal columns are skipped at conversion time unless ``keep_internal`` (they are often
+    half the bytes of an event page). Also says whether any value holds a newline, from one
+    ``bytes.count`` over the body: when there is none, no column can be multivalue.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if not body.strip():
+        return pa.table({}), False
+    header_end = body.find(b"\n")
+    header_line = body if header_end < 0 else body[:header_end]
+    names = next(csv.reader(io.StringIO(header_line.decode("utf-8").rstrip("\r"))))
+    wanted = [n for n in names if keep_internal or not is_internal(n)]
+    table = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(use_threads=True, block_size=8 << 20),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in wanted},
+            include_columns=wanted,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    line_breaks = body.count(b"\n") - (0 if body.endswith(b"\n") else -1)
+    return table, line_breaks > table.num_rows + 1
+
+
+def multiline_columns(table: pa.Table) -> list[str]:
+    """Text columns of a page holding at least one newline: maybe multivalue."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = []
+    for name in table.column_names:
+        column = table.column(name)
+        if pa.types.is_string(column.type) and pc.any(pc.match_substring(column, "\n")).as_py():
+            found.append(name)
+    return found
+
+
+def columns_from_json(body: bytes, names: Sequence[str]) -> dict[str, pa.Array]:
+    """Columns ``names`` from a JSON results page: arrays become lists, the rest text."""
+    import json
+
+    import pyarrow as pa
+
+    rows = json.loads(body).get("results", [])
+    out: dict[str, pa.Array] = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        if any(isinstance(v, list) for v in values):
+            out[name] = pa.array(
+                [v if isinstance(v, list) or v is None else [v] for v in values],
+                type=pa.list_(pa.string()),
+            )
+        else:
+            out[name] = pa.array([None if v == "" else v for v in values], type=pa.string())
+    return out
+
+
+def replace_columns(table: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:
+    for name, array in columns.items():
+        if len(array) != table.num_rows:
+            raise ValueError(
+                f"JSON page has {len(array)} rows for {name!r}, CSV page {table.num_rows}"
+            )
+        table = table.set_column(table.column_names.index(name), name, array)
+    return table
+
+
+def _as_list(array: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    offsets = pa.array(range(len(array) + 1), type=pa.int32())
+    return pa.ListArray.from_arrays(offsets, array, mask=pc.is_null(array))
+
+
+def concat(tables: Iterable[pa.Table]) -> pa.Table:
+    """Pages into one table: union of columns in first-seen order, text promoted to lists where
+    another page found the column multivalue."""
+    import pyarrow as pa
+
+    pages = [t for t in tables if t.num_columns]
+    if not pages:
+        return pa.table({})
+    listy = {
+        name
+        for t in pages
+        for name, typ in zip(t.column_names, t.schema.types, strict=True)
+        if pa.types.is_list(typ)
+    }
+    if listy:
+        fixed = []
+        for t in pages:
+            for name in listy & set(t.column_names):
+                index = t.column_names.index(name)
+                if not pa.types.is_list(t.schema.types[index]):
+                    t = t.set_column(index, name, _as_list(t.column(name)))
+            fixed.append(t)
+        pages = fixed
+    return pa.concat_tables(pages, promote_options="default")
+
+
+def _cast_numbers(array: Any) -> Any:
+    """int64 when every value is an integer without leading zeros, float64 when every value is
+    a number; the text unchanged otherwise."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if array.null_count == len(array):
+        return array
+    try:
+        as_int = pc.cast(array, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        as_int = None
+    if as_int is not None:
+        # "007" is a code, not the number 7: a leading zero (other than "0" itself) keeps text
+        zero_led = pc.and_(pc.starts_with(array, "0"), pc.greater(pc.utf8_length(array), 1))
+        signed = pc.match_substring_regex(array, r"^[+-]0\d") if pc.any(
+            pc.less(as_int, 0)).as_py() else None
+        if pc.any(zero_led).as_py() or (signed is not None and pc.any(signed).as_py()):
+            return array
+        return as_int
+    try:
+        return pc.cast(array, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return array
+
+
+def _cast_time(array: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.cast(array, pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:  # epoch seconds, as some searches render _time
+        seconds = pc.cast(array, pa.float64())
+        micros = pc.cast(pc.round(pc.multiply(seconds, 1_000_000)), pa.int64())
+        return pc.cast(micros, pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return array
+
+
+def type_table(table: pa.Table, keep_internal: bool = False) -> pa.Table:
+    """Drop internal fields (unless asked) and give every column its type."""
+    import pyarrow as pa
+
+    columns: list[Any] = []
+    names: list[str] = []
+    for name in table.column_names:
+        if not keep_internal and is_internal(name):
+            continue
+        column = table.column(name)
+        if pa.types.is_string(column.type):
+            column = _cast_time(column) if name == "_time" else _cast_numbers(column)
+        elif pa.types.is_list(column.type):
+            flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+            values = _cast_numbers(flat.values)
+            if values.type != flat.values.type:
+                column = pa.ListArray.from_arrays(flat.offsets, values, mask=flat.is_null())
+        names.append(name)
+        columns.append(column)
+    return pa.table(columns, names=names) if names else pa.table({})
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """The typed table as a DataFrame; multivalue cells as Python lists."""
+    import pandas as pd
+    import pyarrow as pa
+
+    lists = [
+        n
+        for n, t in zip(table.column_names, table.schema.types, strict=True)
+        if pa.types.is_list(t)
+    ]
+    frame = table.drop_columns(lists).to_pandas(split_blocks=True, self_destruct=False)
+    for name in lists:
+        frame[name] = pd.Series(table.column(name).to_pylist(), dtype=object, index=frame.index)
+    return frame[list(table.column_names)]
+
+
+# --- typing pages that are written one at a time (Parquet/CSV output) -----------------------------
+
+
+def page_kinds(table: pa.Table, keep_internal: bool) -> dict[str, pa.DataType]:
+    """The type each kept column of one text page would get on its own."""
+    typed = type_table(table, keep_internal)
+    return dict(zip(typed.column_names, typed.schema.types, strict=True))
+
+
+def merge_kinds(kinds: list[dict[str, pa.DataType]]) -> dict[str, pa.DataType]:
+    """One type per column that every page can be cast to without loss, first-seen order.
+
+    int64 pages with float64 pages give float64; any page that stayed text makes the column text
+    (its other pages are re-read from their original text, never from numbers); any multivalue
+    page makes the column a list.
+    """
+
+    merged: dict[str, pa.DataType] = {}
+    for page in kinds:
+        for name, typ in page.items():
+            merged[name] = typ if name not in merged else _wider(merged[name], typ)
+    return merged
+
+
+def _wider(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+
+    if a == b:
+        return a
+    if pa.types.is_list(a) or pa.types.is_list(b):
+        inner_a = a.value_type if pa.types.is_list(a) else a
+        inner_b = b.value_type if pa.types.is_list(b) else b
+        return pa.list_(_wider(inner_a, inner_b))
+    numeric = {pa.int64(), pa.float64()}
+    if a in numeric and b in numeric:
+        return pa.float64()
+    return pa.string()
+
+
+def apply_kinds(table: pa.Table, kinds: dict[str, pa.DataType]) -> pa.Table:
+    """Cast one text page to the merged types; columns it lacks become missing values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for name, typ in kinds.items():
+        if name not in table.column_names:
+            columns.append(pa.nulls(table.num_rows, type=typ))
+            continue
+        column = table.column(name)
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_list(typ):
+            if not pa.types.is_list(column.type):
+                column = _as_list(column)
+            if typ.value_type != column.type.value_type:
+                values = pc.cast(column.values, typ.value_type)
+                column = pa.ListArray.from_arrays(column.offsets, values, mask=column.is_null())
+        elif pa.types.is_timestamp(typ):
+            column = _cast_time(column)
+        elif typ != column.type:
+            column = pc.cast(column, typ)
+        columns.append(column)
+    return pa.table(columns, names=list(kinds))
