@@ -36,7 +36,9 @@ print(json.dumps(sorted(sys.modules)))
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["plugins", "list"], ["plugins", "list", "--json"],
-                                  ["import"], ["config", "show"]])
+                                  ["import"], ["config", "show"], ["train", "--help"],
+                                  ["train", "random_forest", "--help"], ["models", "list"],
+                                  ["models", "list", "--json"]])
 def test_startup_imports_nothing_heavy(argv):
     out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True,
                          text=True, check=True).stdout

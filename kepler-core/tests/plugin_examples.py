@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
+from kepler.artifact import FormatInfo, ModelManifest, TargetInfo, TrainerInfo
 from kepler.hookspecs import hookimpl
+from kepler.model import Model
 from kepler.records import (
     CheckResult,
     CommandSpec,
@@ -14,6 +17,7 @@ from kepler.records import (
     DeployerSpec,
     Deployment,
     EnvManagerSpec,
+    ModelFormatSpec,
     ProjectTemplateSpec,
     SdkFunctionSpec,
     SinkSpec,
@@ -42,21 +46,43 @@ class EchoConnector:
 
 
 class MeanTrainer:
+    """A whole trainer in a few lines: the core Model, manifest and 'mean-json' format."""
+
     def __init__(self, config):
         self.config = config
 
-    def train(self, data, *, target=None, **params):
-        values = [row[target] for row in data]
-        return MeanModel(sum(values) / len(values))
+    def train(self, data, *, target=None, name=None, **params):
+        rows = data.to_dict("records") if hasattr(data, "to_dict") else data
+        values = [row[target] for row in rows]
+        mean = sum(values) / len(values)
+        score = params.pop("score", None)  # lets tests make models with chosen metrics
+        metrics = {"mean": mean} if score is None else {"mean": mean, "rmse": float(score)}
+        manifest = ModelManifest(
+            name=name or f"{target}-mean", task="regression", algorithm="mean",
+            target=TargetInfo(name=target, dtype="float"),
+            trainer=TrainerInfo(name="mean", plugin="widget", framework="pure-python"),
+            metrics=metrics, baseline={"rmse": 10.0} if score is not None else {},
+            main_metric="rmse" if score is not None else None, params=params,
+            format=FormatInfo(name="mean-json"))
+        return Model(manifest, MeanPredictor(mean))
 
 
-class MeanModel:
+class MeanPredictor:
     def __init__(self, mean):
         self.mean = mean
-        self.metrics = {"mean": mean}
 
     def predict(self, rows):
-        return [self.mean for _ in rows]
+        return [self.mean for _ in range(len(rows))]
+
+
+def save_mean(predictor, folder):
+    (folder / "mean.json").write_text(json.dumps({"mean": predictor.mean}))
+    return {"encoding": "json"}
+
+
+def load_mean(folder, options, **load_options):
+    assert options == {"encoding": "json"}
+    return MeanPredictor(json.loads((folder / "mean.json").read_text())["mean"])
 
 
 class MemoryDeployer:
@@ -79,8 +105,19 @@ class MemoryDeployer:
     def get(self, name):
         return self.deployments[name]
 
+    def status(self, name):
+        return self.deployments[name]
+
     def predict(self, name, data):
         return [0 for _ in data]
+
+    def logs(self, name, lines=100):
+        return [f"{name} is served from memory"][-lines:]
+
+    def build(self, model, out, config):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "Dockerfile").write_text(f"FROM scratch\n# {model}\n")
+        return out
 
 
 class ListSink:
@@ -120,6 +157,9 @@ class FolderEnvManager:
 
     def run(self, project, command, options):
         return 0
+
+    def python(self, project, options):
+        return project / ".envs" / "folder" / "bin" / "python"
 
 
 def render_widget_template(context):
@@ -177,6 +217,8 @@ class WidgetPlugin:
         yield CommandSpec(name="hello", target="plugin_examples:hello", help="Say hello.")
         yield CommandSpec(name="widget", parent="data", target="plugin_examples:hello",
                           help="Pull widgets.")
+        yield CommandSpec(name="widget-key", parent="secrets rotate",
+                          target="plugin_examples:hello", help="Rotate the widget key.")
 
     @hookimpl
     def kepler_config_sections(self):
@@ -187,11 +229,38 @@ class WidgetPlugin:
         yield SdkFunctionSpec(namespace="data", name="double", target="plugin_examples:double")
 
     @hookimpl
+    def kepler_model_formats(self):
+        yield ModelFormatSpec(name="mean-json", save="plugin_examples:save_mean",
+                              load="plugin_examples:load_mean", framework="pure-python",
+                              install="kepler-widget")
+
+    @hookimpl
     def kepler_validate(self, config):
         settings = config.section("widget")
         yield CheckResult(check="widget reachable",
                           status="pass" if settings.host != "unreachable" else "fail",
                           detail=settings.host, hint="Set widget.host to a reachable host.")
+
+
+@click.command()
+@click.option("--data")
+def train_median(data):
+    """Train a median with its own options."""
+    click.echo(f"explicit median command, data={data}")
+
+
+class MedianPlugin:
+    """A trainer that also registers its own 'kepler train median' command (which wins)."""
+
+    @hookimpl
+    def kepler_trainers(self):
+        yield TrainerSpec(name="median", factory="plugin_examples:MeanTrainer",
+                          tasks=("regression",), description="Predict the median.")
+
+    @hookimpl
+    def kepler_commands(self):
+        yield CommandSpec(name="median", parent="train", target="plugin_examples:train_median",
+                          help="Median, with its own options.")
 
 
 class Subscriber:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import pathlib
 
 import kepler as kp
@@ -100,6 +101,23 @@ def test_kepler_commands(widget, kepler_cli):
     assert "data" in top.out  # the parent group exists as soon as a plugin adds to it
     assert kepler_cli("hello", "plant").out == "hello plant\n"
     assert kepler_cli("data", "widget", "pumps").out == "hello pumps\n"
+    # nested paths, also below a group core owns: kepler secrets rotate widget-key
+    assert "rotate" in kepler_cli("secrets", "--help").out
+    assert "Rotate the widget key." in kepler_cli("secrets", "rotate", "--help").out
+    assert kepler_cli("secrets", "rotate", "widget-key", "x").out == "hello x\n"
+    assert kepler_cli("secrets", "list").code == 0
+
+
+def test_kepler_model_formats(widget, tmp_path):
+    spec = _record("kepler_model_formats", "mean-json")
+    assert spec.kind == "model format" and spec.install == "kepler-widget"
+    model = kp.train.mean([{"y": 1.0}, {"y": 5.0}], target="y")
+    model.save(tmp_path / "exported")
+    manifest = json.loads((tmp_path / "exported" / "kepler-model.json").read_text())
+    assert manifest["format"] == {"name": "mean-json", "distribution": "(in-process)",
+                                  "install": "kepler-widget", "options": {"encoding": "json"}}
+    loaded = kp.models.load(tmp_path / "exported")  # read back through the format's plugin
+    assert loaded.predict([{}, {}, {}]) == [3.0, 3.0, 3.0]
 
 
 def test_kepler_config_sections(widget, monkeypatch):

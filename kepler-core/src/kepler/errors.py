@@ -108,3 +108,53 @@ class ServiceError(KeplerError):
     """A remote service (Splunk, a cloud API) refused or failed a request."""
 
     exit_code = EXIT_SERVICE
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+class TrainingError(KeplerError):
+    """Training could not start or failed: bad data, unknown target or parameter, wrong task."""
+
+
+class ModelError(KeplerError):
+    """Base for problems with a model, its artifact or the model registry."""
+
+
+class ModelNotFoundError(ModelError):
+    """No model (or version, or alias) with that name is in the registry."""
+
+
+class ModelInputError(ModelError):
+    """Data given to ``predict`` does not match the model's feature schema."""
+
+
+class ArtifactError(ModelError):
+    """A model artifact folder cannot be read: no manifest, or an invalid one."""
+
+
+class ArtifactIncompleteError(ArtifactError):
+    """A payload file the manifest lists is missing."""
+
+
+class ArtifactTamperedError(ArtifactError):
+    """A payload file's sha256 differs from the manifest's, or an unlisted file is present."""
+
+
+class UnsafeModelError(ArtifactError):
+    """A payload needs a type outside the allow-list: loading it could run arbitrary code."""
+
+
+class ModelFormatNotInstalledError(PluginError):
+    """The plugin that reads a model's payload format is not installed (or disabled)."""
+
+
+# --- deployments ------------------------------------------------------------------------------
+
+
+class DeploymentError(KeplerError):
+    """A deployment could not be created, reached, updated or removed."""
+
+
+class DeploymentNotFoundError(DeploymentError):
+    """No deployment with that name exists (on that target)."""

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         DeployEvent,
         EnvManagerSpec,
         ExtractEvent,
+        ModelFormatSpec,
         PredictionEvent,
         ProjectTemplateSpec,
         SdkFunctionSpec,
@@ -47,8 +48,9 @@ if TYPE_CHECKING:
 
 PROJECT_NAME = "kepler"
 
-#: Version of the hook contract. Minor bumps add hooks or record fields; major bumps break.
-PLUGIN_API_VERSION = "1.0"
+#: Version of the hook contract. Minor bumps add hooks, record fields or protocol methods; major
+#: bumps break. 1.1 added model formats; 1.2 the Deployer's status, logs and build.
+PLUGIN_API_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -64,6 +66,7 @@ REGISTRATION_HOOKS = (
     "kepler_commands",
     "kepler_config_sections",
     "kepler_sdk_functions",
+    "kepler_model_formats",
 )
 
 LIFECYCLE_HOOKS = (
@@ -108,7 +111,11 @@ class KeplerSpecs:
 
     @hookspec
     def kepler_deployers(self) -> Iterable[DeployerSpec]:
-        """Deployment targets (``kepler deploy MODEL --target <name>``).
+        """Deployment targets (``kepler deploy MODEL --target <name>``, ``kp.deploy.create``).
+
+        The factory returns a :class:`kepler.protocols.Deployer`; core's ``kepler deploy``
+        commands (create, update, list, status, logs, predict, delete, build) drive it, so a
+        target needs no command of its own.
 
         Example::
 
@@ -193,6 +200,25 @@ class KeplerSpecs:
             def kepler_sdk_functions():
                 yield SdkFunctionSpec(namespace="data", name="from_splunk",
                                       target="kepler_splunk.sdk:from_splunk")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_model_formats(self) -> Iterable[ModelFormatSpec]:
+        """Payload formats of model artifacts this plugin can write and read (plugin API 1.1).
+
+        A model's manifest (``kepler-model.json``) names its format; ``kp.models.load`` finds the
+        format's record here and calls its ``load``, so a payload is only ever read by the plugin
+        that owns the format, never by importing a class named in a file.
+
+        Example::
+
+            @hookimpl
+            def kepler_model_formats():
+                yield ModelFormatSpec(name="skops", framework="scikit-learn",
+                                      save="kepler_sklearn.formats:save_skops",
+                                      load="kepler_sklearn.formats:load_skops",
+                                      install="kepler-sklearn")
         """
         raise NotImplementedError
 

@@ -34,6 +34,17 @@ def user_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("kepler", appauthor=False))
 
 
+def user_data_dir() -> Path:
+    """Data Kepler must not lose outside a project (e.g. undelivered HEC batches);
+    KEPLER_DATA_DIR."""
+    override = os.environ.get("KEPLER_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("kepler", appauthor=False))
+
+
 def user_config_file() -> Path:
     return user_config_dir() / USER_CONFIG_FILE
 

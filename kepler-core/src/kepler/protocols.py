@@ -25,33 +25,127 @@ class Connector(Protocol):
 
 @runtime_checkable
 class Trainer(Protocol):
-    """Trains one algorithm; ``kp.train.<name>(data, target=...)`` calls :meth:`train`."""
+    """Trains one algorithm; ``kp.train.<name>(data, target=...)`` calls :meth:`train`.
+
+    Every first-party trainer accepts the same keywords, so ``kp.train.compare`` and
+    ``kepler train`` drive any of them alike: ``features=None, task="auto", test_size=0.2,
+    split="random"|"time", cv=None, random_state=0, name=None``; every other keyword is a
+    parameter of the algorithm, and an unknown one is a :class:`~kepler.errors.TrainingError`
+    listing the valid ones. ``save=True`` is handled by core, not the trainer.
+    """
 
     def train(self, data: Any, *, target: str | None = None, **params: Any) -> Any:
-        """Fit on ``data`` and return a model object."""
+        """Fit on ``data`` and return a :class:`kepler.model.Model` (evaluated, not yet saved)."""
         ...
 
 
 @runtime_checkable
+class Predictor(Protocol):
+    """What a model format's ``load`` returns and :class:`kepler.model.Model` calls.
+
+    It takes the raw feature table (preprocessing is part of the predictor) and returns one
+    prediction per row. Classifiers also offer ``predict_proba(data)`` (one column per class, in
+    the order of the manifest's ``target.classes``); anomaly detectors ``score_samples(data)``.
+    """
+
+    def predict(self, data: Any) -> Any: ...
+
+
+@runtime_checkable
 class Deployer(Protocol):
-    """Ships a model somewhere it answers requests (the shape mlflow's deployment plugins use)."""
+    """Ships a model somewhere it answers requests, and operates it there (plugin API 1.2).
 
-    def create(self, name: str, model: str, config: Mapping[str, Any]) -> Deployment: ...
+    The shape mlflow's deployment plugins settled on (create / update / delete / list / get /
+    predict), plus what running a service needs day to day (``status``, ``logs``) and the
+    container build context every remote target starts from (``build``). Core's ``kepler deploy``
+    commands and ``kp.deploy.*`` drive any target through these methods alone, so a new target
+    (``cloud-run``, ``aws``...) is one :class:`~kepler.records.DeployerSpec` and one class.
 
-    def update(self, name: str, model: str, config: Mapping[str, Any]) -> Deployment: ...
+    Conventions:
 
-    def delete(self, name: str) -> None: ...
+    - ``name`` is the deployment's name: lowercase letters, digits and ``-``, starting with a
+      letter, at most 49 characters (what Cloud Run and Kubernetes accept), checked by core.
+    - ``model`` is the *artifact folder* of the model: core resolves registry references
+      (``"pumps"``, ``"pumps:3"``, ``"pumps:prod"``) before calling, so a deployer only reads
+      folders (:func:`kepler.artifact.read_manifest`).
+    - ``config`` holds the target's options (``port``, ``api_key``, ``region``...); a deployer
+      ignores keys it does not know and raises :class:`~kepler.errors.DeploymentError` for a bad
+      value.
+    - An unknown name raises :class:`~kepler.errors.DeploymentNotFoundError`; every other
+      failure a :class:`~kepler.errors.DeploymentError` (or a ``ServiceError`` for a refusing
+      cloud API) with a hint.
 
-    def list(self) -> list[Deployment]: ...
+    Example (a target that keeps deployments in memory)::
 
-    def get(self, name: str) -> Deployment: ...
+        class MemoryDeployer:
+            def __init__(self, config): self.items = {}
+            def create(self, name, model, config):
+                self.items[name] = Deployment(name=name, target="memory", model=model,
+                                              status="running", url=f"memory://{name}")
+                return self.items[name]
+            update = create
+            def delete(self, name): self.items.pop(name)
+            def list(self): return list(self.items.values())
+            def get(self, name): return self.items[name]
+            def status(self, name): return self.items[name]
+            def predict(self, name, data): return {"predictions": [0 for _ in data]}
+            def logs(self, name, lines=100): return []
+            def build(self, model, out, config): ...  # write Dockerfile, model, lock; return out
+    """
 
-    def predict(self, name: str, data: Any) -> Any: ...
+    def create(self, name: str, model: str, config: Mapping[str, Any]) -> Deployment:
+        """Start serving the model in artifact folder ``model`` as ``name``; return it once it
+        answers requests. Refuse a name that exists (core calls :meth:`update` for that)."""
+        ...
+
+    def update(self, name: str, model: str, config: Mapping[str, Any]) -> Deployment:
+        """Serve another model (or the same one with new options) under an existing name."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Stop serving and forget the deployment."""
+        ...
+
+    def list(self) -> list[Deployment]:
+        """Every deployment this target knows (for this project, where that applies)."""
+        ...
+
+    def get(self, name: str) -> Deployment:
+        """The deployment as recorded: model, version, URL (cheap, no health check)."""
+        ...
+
+    def status(self, name: str) -> Deployment:
+        """The deployment with its live state in ``status``: "running", "starting",
+        "unhealthy", "stopped" or "failed" (details such as the reason in ``details``)."""
+        ...
+
+    def predict(self, name: str, data: Any) -> Any:
+        """Score ``data`` (a list of records) with the deployed model; returns the server's
+        answer: ``{"predictions": [...], "probabilities": [...], "model": ..., "version": ...}``.
+        """
+        ...
+
+    def logs(self, name: str, lines: int = 100) -> list[str]:
+        """The last ``lines`` lines of the deployment's server log, oldest first."""
+        ...
+
+    def build(self, model: str, out: Path, config: Mapping[str, Any]) -> Path:
+        """Write a container build context for the model in folder ``model`` into ``out`` and
+        return it: a Dockerfile (slim base, non-root user, healthcheck, ``$PORT``), the model,
+        a lock of the packages it needs and the server's entrypoint."""
+        ...
 
 
 @runtime_checkable
 class EnvManager(Protocol):
-    """Creates and maintains a project's isolated Python environment."""
+    """Creates and maintains a project's isolated Python environment.
+
+    ``options`` says which environment and how; a manager ignores keys it does not use. The keys
+    kepler-env passes (its ``EnvPlan`` is such a mapping): ``env`` ("dev", "staging", "prod"…),
+    ``python`` (version or interpreter), ``gpu``, ``ssh_key`` (path, used in place),
+    ``locked`` (``sync``: fail rather than re-lock), ``base_image`` (images), ``location``,
+    ``requirement_files`` and ``lock_path``.
+    """
 
     def create(self, project: Path, options: Mapping[str, Any]) -> Path:
         """Create the environment and return its location."""
@@ -72,6 +166,13 @@ class EnvManager(Protocol):
     def remove(self, project: Path, options: Mapping[str, Any]) -> None: ...
 
     def run(self, project: Path, command: list[str], options: Mapping[str, Any]) -> int: ...
+
+    def python(self, project: Path, options: Mapping[str, Any]) -> Path:
+        """The environment's Python interpreter (for documenting, kernels, running tools).
+
+        Raise a ``KeplerError`` when the environment has none on this machine (an image).
+        """
+        ...
 
 
 @runtime_checkable

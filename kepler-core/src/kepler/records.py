@@ -116,8 +116,9 @@ class ProjectTemplateSpec(_Record):
 class CommandSpec(_Record):
     """A click command or group a plugin adds to the ``kepler`` CLI.
 
-    ``help`` is shown by ``kepler --help`` without importing ``target``; ``parent`` nests the
-    command under a group (``"data"`` makes ``kepler data <name>``), which core creates on demand.
+    ``help`` is shown by ``kepler --help`` without importing ``target``; ``parent`` is the
+    command path to nest it under (``"data"`` makes ``kepler data <name>``, ``"secrets rotate"``
+    makes ``kepler secrets rotate <name>``); core creates missing groups on demand.
     """
 
     #: Import string of the ``click.Command`` (or ``click.Group``).
@@ -141,6 +142,29 @@ class SdkFunctionSpec(_Record):
     namespace: str
     #: Import string of the function.
     target: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelFormatSpec(_Record):
+    """A payload format of model artifacts (``"skops"``, ``"xgboost-ubj"``) and its reader/writer.
+
+    A model's manifest records the format's name; loading looks the name up among these records,
+    so no class named in a file is ever imported. ``save`` and ``load`` are import strings of::
+
+        save(predictor, folder: Path) -> Mapping[str, Any]   # writes payload files into folder,
+                                                             # returns JSON-safe options to keep
+        load(folder: Path, options: Mapping[str, Any], **load_options) -> predictor
+
+    The predictor is the object :class:`kepler.model.Model` calls: ``predict(df)`` and, where it
+    applies, ``predict_proba(df)`` (:class:`kepler.protocols.Predictor`).
+    """
+
+    save: str
+    load: str
+    #: Framework shown in listings, e.g. "scikit-learn".
+    framework: str = ""
+    #: What to ``pip install`` when a model in this format is loaded where the plugin is missing.
+    install: str = ""
 
 
 CheckStatus = Literal["pass", "fail", "warn", "skip"]
@@ -191,12 +215,18 @@ class ExtractEvent:
 
 @dataclass(frozen=True, kw_only=True)
 class TrainEvent:
-    """Fired after a model was trained (and saved, when ``artifact_path`` is set)."""
+    """Fired after a model was trained (and saved, when ``artifact_path`` is set).
+
+    ``model`` is the :class:`kepler.model.Model` (manifest and predictor in memory).
+    """
 
     trainer: str
     model: Any
     metrics: Mapping[str, Any] = field(default_factory=dict)
     artifact_path: str | None = None
+    #: The model's registry name and version (version is set once it was saved to the registry).
+    model_name: str | None = None
+    version: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,4 +276,5 @@ _KIND_NAMES = {
     "CommandSpec": "command",
     "ConfigSectionSpec": "config section",
     "SdkFunctionSpec": "SDK function",
+    "ModelFormatSpec": "model format",
 }

@@ -38,7 +38,7 @@ KNOWN_CAPABILITIES: dict[tuple[str, str], str] = {
     ("train", "xgboost"): "kepler-sklearn[xgboost]",
     ("train", "lightgbm"): "kepler-sklearn[lightgbm]",
     ("train", "pytorch"): "kepler-torch",
-    **{("deploy", n): "kepler-serve" for n in ("to_local", "list", "batch_score")},
+    **{("deploy", n): "kepler-serve" for n in ("to_local", "batch_score", "serve")},
     ("deploy", "to_cloud_run"): "kepler-gcp",
     ("deploy", "to_aws"): "kepler-aws",
     ("deploy", "to_azure"): "kepler-azure",
@@ -123,27 +123,47 @@ class Namespace:
 
 
 def _trainer_function(spec: Any) -> Any:
-    """``kp.train.<name>``: build the trainer with the config in force and fire after-train."""
+    """``kp.train.<name>``: build the trainer with the config in force, save the model when asked
+    (``save=True``: next version in the registry) and fire after-train with the artifact."""
 
-    def train(data: Any, target: str | None = None, **params: Any) -> Any:
+    def train(data: Any, target: str | None = None, *, save: bool = False, **params: Any) -> Any:
         from .config import load
-        from .plugins import get_host
-        from .records import TrainEvent
 
         trainer = spec.create(load())
         model = trainer.train(data, target=target, **params)
-        get_host().fire(
-            "kepler_after_train",
-            TrainEvent(trainer=spec.name, model=model, metrics=getattr(model, "metrics", {}) or {},
-                       artifact_path=str(getattr(model, "path", "") or "") or None),
-        )
-        return model
+        return finish_training(spec.name, model, save=save)
 
     train.__name__ = spec.name
     train.__qualname__ = f"train.{spec.name}"
     origin = spec.framework or spec.distribution
     train.__doc__ = spec.description or f"Train {spec.name} ({origin})."
     return train
+
+
+def finish_training(trainer: str, model: Any, *, save: bool = False) -> Any:
+    """Save ``model`` when asked, then fire ``kepler_after_train`` with it. Trainers reached
+    outside ``kp.train.<name>`` (``kp.train.sklearn``, ``kp.train.compare``) call this too."""
+    from .plugins import get_host
+    from .records import TrainEvent
+
+    if save:
+        saver = getattr(model, "save", None)
+        if not callable(saver):
+            from .errors import TrainingError
+
+            raise TrainingError(f"Trainer {trainer!r} returned {type(model).__name__}, which "
+                                "cannot be saved.",
+                                hint="Trainers must return a kepler.model.Model.")
+        saver()
+    path = getattr(model, "path", None)
+    get_host().fire(
+        "kepler_after_train",
+        TrainEvent(trainer=trainer, model=model, metrics=getattr(model, "metrics", {}) or {},
+                   artifact_path=str(path) if path else None,
+                   model_name=getattr(model, "name", None),
+                   version=getattr(model, "version", None)),
+    )
+    return model
 
 
 __all__ = ["NAMESPACES", "Namespace", "PluginConflictError"]

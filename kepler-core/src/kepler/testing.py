@@ -71,6 +71,7 @@ def kepler_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     work.mkdir()
     monkeypatch.setenv("KEPLER_CONFIG_DIR", str(home))
     monkeypatch.setenv("KEPLER_CACHE_DIR", str(tmp_path / "kepler-cache"))
+    monkeypatch.setenv("KEPLER_DATA_DIR", str(tmp_path / "kepler-data"))
     monkeypatch.setenv("KEPLER_SECRETS_BACKEND", "file")
     monkeypatch.chdir(work)
     monkeypatch.setattr(logs, "_explicit_level", False)

@@ -153,7 +153,7 @@ def cache_clear(older_than: float | None) -> None:
 
 @click.group("splunk")
 def splunk() -> None:
-    """Splunk: catalog of indexes and metrics."""
+    """Splunk: catalog of indexes and metrics, dashboards and alerts."""
 
 
 @splunk.command("catalog")
@@ -183,3 +183,166 @@ def catalog(connection: str | None, as_json: bool) -> None:
         ],
         max_width=80,
     )
+
+
+# --- results ----------------------------------------------------------------------------------
+
+def _read_table(path: Path) -> Any:
+    import pandas as pd
+    from kepler.errors import KeplerError
+
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if suffix == ".csv":
+        return pd.read_csv(path, engine="pyarrow")
+    if suffix in (".jsonl", ".ndjson"):
+        return pd.read_json(path, lines=True)
+    raise KeplerError(f"Cannot read {path}: unknown format {suffix or '(none)'}.",
+                      hint="Use a .parquet, .csv or .jsonl file.")
+
+
+def _report(report: Any) -> None:
+    from kepler.errors import KeplerError, ServiceError
+
+    click.echo(report.summary())
+    for failed in report.failed[:20]:
+        click.echo(f"  row {failed.row}: {failed.reason} (code {failed.code})", err=True)
+    if len(report.failed) > 20:
+        click.echo(f"  ... and {len(report.failed) - 20} more failed rows", err=True)
+    if report.spooled:
+        raise ServiceError(f"{report.spooled:,} row(s) could not be delivered now and wait in "
+                           "the spool.",
+                           hint="They go out with the next write, or run: kepler results flush")
+    if report.failed:
+        raise KeplerError(f"Splunk refused {len(report.failed):,} row(s) (listed above).",
+                          hint="Those rows cannot be indexed as they are; fix them and resend.")
+
+
+@click.command("to-splunk")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--index", help="Target index (default: the HEC token's).")
+@click.option("--sourcetype", default="_json", show_default=True)
+@click.option("--source", default="kepler", show_default=True)
+@click.option("--host")
+@click.option("--time-field", help="Column with each event's time (default: _time if present).")
+@click.option("--fields", help="Comma-separated columns to send as indexed fields.")
+@click.option("--ack/--no-ack", default=None, help="Indexer acknowledgement (default: config).")
+@click.option("--metrics", help="Comma-separated metric columns: send metric data points.")
+@click.option("--dimensions", help="With --metrics: comma-separated dimension columns.")
+@click.option("--connection", help="A named connection of the splunk config section.")
+@click.option("--progress/--no-progress", default=None)
+def results_to_splunk(file: Path, index: str | None, sourcetype: str, source: str,
+                      host: str | None, time_field: str | None, fields: str | None,
+                      ack: bool | None, metrics: str | None, dimensions: str | None,
+                      connection: str | None, progress: bool | None) -> None:
+    """Send the rows of a Parquet/CSV file to Splunk through HEC, nothing lost."""
+    from .results import metrics_to_splunk, to_splunk
+
+    frame = _read_table(file)
+
+    def split(text: str | None) -> list[str] | None:
+        return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+    if metrics:
+        report = metrics_to_splunk(frame, split(metrics) or [], split(dimensions) or [],
+                                   index=index, time_field=time_field, host=host, source=source,
+                                   ack=ack, connection=connection, progress=progress)
+    else:
+        report = to_splunk(frame, index=index, sourcetype=sourcetype, source=source, host=host,
+                           time_field=time_field, fields=split(fields), ack=ack,
+                           connection=connection, progress=progress)
+    _report(report)
+
+
+@click.command("flush")
+@click.option("--index", help="Send the spooled events to this index instead.")
+@click.option("--connection", help="A named connection of the splunk config section.")
+def results_flush(index: str | None, connection: str | None) -> None:
+    """Deliver the rows spooled while Splunk was unreachable."""
+    from .results import flush
+
+    report = flush(connection=connection, index=index)
+    if not report.rows:
+        click.echo("The spool is empty.")
+        return
+    _report(report)
+
+
+# --- dashboards, alerts, token rotation -------------------------------------------------------
+
+def _model(reference: str) -> Any:
+    """A registry model name[:version], a model folder, or a JSON file of statistics."""
+    candidate = Path(reference)
+    if candidate.suffix == ".json" and candidate.is_file():
+        return json.loads(candidate.read_text())
+    import kepler as kp
+
+    name, _, version = reference.partition(":")
+    if candidate.is_dir():
+        return kp.models.load(str(candidate))
+    return kp.models.load(name, version=version or "latest")
+
+
+@splunk.group("dashboard")
+def dashboard() -> None:
+    """Monitoring dashboards for models' predictions."""
+
+
+@dashboard.command("create")
+@click.argument("model")
+@click.option("--index", required=True, help="Index the predictions are written to.")
+@click.option("--name", help="Dashboard (view) name; default kepler_<model>.")
+@click.option("--app", help="Splunk app (default: splunk.app or search).")
+@click.option("--dry-run", is_flag=True, help="Print the definition, send nothing.")
+@click.option("--connection", help="A named connection of the splunk config section.")
+def dashboard_create(model: str, index: str, name: str | None, app: str | None, dry_run: bool,
+                     connection: str | None) -> None:
+    """Create or update MODEL's dashboard (MODEL: registry name[:version], folder or .json)."""
+    from .dashboards import create_dashboard
+
+    result = create_dashboard(_model(model), index, name=name, app=app, dry_run=dry_run,
+                              connection=connection)
+    if dry_run:
+        click.echo(json.dumps(result.definition, indent=2))
+        return
+    click.echo(str(result))
+
+
+@splunk.group("alert")
+def alert() -> None:
+    """Alerts on models' predictions (scheduled saved searches)."""
+
+
+@alert.command("create")
+@click.argument("model")
+@click.option("--index", required=True, help="Index the predictions are written to.")
+@click.option("--condition", required=True,
+              help="e.g. 'anomaly_rate > 0.05', 'p95_latency_ms > 200', 'predictions < 10'.")
+@click.option("--name", help="Saved search name.")
+@click.option("--cron", default="*/15 * * * *", show_default=True)
+@click.option("--window", default="-15m", show_default=True, help="Look-back of each run.")
+@click.option("--email", help="Send an email to this address when it fires.")
+@click.option("--dry-run", is_flag=True, help="Print the search, send nothing.")
+@click.option("--connection", help="A named connection of the splunk config section.")
+def alert_create(model: str, index: str, condition: str, name: str | None, cron: str,
+                 window: str, email: str | None, dry_run: bool, connection: str | None) -> None:
+    """Alert when CONDITION holds on MODEL's recent predictions."""
+    from .dashboards import create_alert
+
+    result = create_alert(_model(model), index, condition, name=name, cron=cron, window=window,
+                          email=email, dry_run=dry_run, connection=connection)
+    if dry_run:
+        click.echo(result.search)
+        return
+    click.echo(f"Alert {result.name!r} {'created' if result.created else 'updated'}.")
+
+
+@click.command("splunk-hec")
+@click.option("--purge", is_flag=True, help="Also delete the tokens Kepler rotated out before.")
+@click.option("--connection", help="A named connection of the splunk config section.")
+def rotate_hec(purge: bool, connection: str | None) -> None:
+    """Replace the HEC token: create, store, verify the new one, then disable the old one."""
+    from .rotation import rotate_hec_token
+
+    click.echo(str(rotate_hec_token(connection, purge=purge)))

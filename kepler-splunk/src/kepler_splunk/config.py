@@ -52,6 +52,48 @@ class SplunkConnection(BaseModel):
     )
     max_workers: int = Field(default=2, ge=1, le=16, description="Result pages fetched at once.")
 
+    # --- HTTP Event Collector (writing results back) ---------------------------------------------
+    hec_url: str | None = Field(
+        default=None,
+        description="HEC base URL; default: <scheme>://<host>:8088.",
+        examples=["https://splunk.plant.local:8088"],
+    )
+    hec_token: SecretStr | None = Field(default=None, description="HEC token (a GUID).")
+    hec_verify: bool | None = Field(
+        default=None, description="Verify HEC's TLS certificate (default: same as verify)."
+    )
+    hec_ca_file: str | None = Field(
+        default=None, description="CA bundle for HEC (default: ca_file)."
+    )
+    hec_ack: bool = Field(
+        default=False, description="Use indexer acknowledgement (the token must have it enabled)."
+    )
+    hec_ack_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds before an unacknowledged batch is sent again."
+    )
+    hec_ack_poll: float = Field(default=0.5, gt=0, description="Seconds between ack polls.")
+    hec_batch_bytes: int = Field(
+        default=800_000,
+        ge=1_000,
+        description="Uncompressed bytes per request; keep below the server's "
+        "limits.conf [http_input] max_content_length.",
+    )
+    hec_concurrency: int = Field(default=4, ge=1, le=32, description="Requests in flight at once.")
+    hec_max_retries: int = Field(
+        default=6, ge=0, description="Retries of one batch (503, 5xx, timeouts, dropped "
+        "connections) before it goes to the spool."
+    )
+    hec_backoff: float = Field(
+        default=0.25, gt=0, description="First retry delay in seconds; doubles each time, with "
+        "jitter."
+    )
+    hec_timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for HEC to answer.")
+
+    def hec_base_url(self) -> str:
+        if self.hec_url:
+            return self.hec_url.rstrip("/")
+        return f"{self.scheme}://{self.host}:8088"
+
 
 class SplunkSettings(SplunkConnection):
     """The section: the default connection's fields, plus named connections and the cache."""
@@ -64,6 +106,10 @@ class SplunkSettings(SplunkConnection):
     )
     cache_dir: str | None = Field(
         default=None, description="Cache folder (default: <project>/.kepler/cache/splunk)."
+    )
+    spool_dir: str | None = Field(
+        default=None, description="Where undelivered HEC batches wait (default: "
+        "<project>/.kepler/spool/hec, outside git)."
     )
 
     @model_validator(mode="after")

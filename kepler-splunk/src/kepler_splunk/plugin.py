@@ -12,6 +12,7 @@ from kepler.records import (
     ConfigSectionSpec,
     ConnectorSpec,
     SdkFunctionSpec,
+    SinkSpec,
 )
 
 KEPLER_PLUGIN_API = ">=1.0,<2"
@@ -44,6 +45,14 @@ def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
         ("splunk_catalog", "kepler_splunk.metrics:splunk_catalog"),
     ):
         yield SdkFunctionSpec(namespace="data", name=name, target=target)
+    for name, target in (
+        ("to_splunk", "kepler_splunk.results:to_splunk"),
+        ("metrics_to_splunk", "kepler_splunk.results:metrics_to_splunk"),
+        ("flush", "kepler_splunk.results:flush"),
+        ("create_dashboard", "kepler_splunk.dashboards:create_dashboard"),
+        ("create_alert", "kepler_splunk.dashboards:create_alert"),
+    ):
+        yield SdkFunctionSpec(namespace="results", name=name, target=target)
 
 
 @hookimpl
@@ -63,7 +72,34 @@ def kepler_commands() -> Iterator[CommandSpec]:
     yield CommandSpec(
         name="splunk",
         target="kepler_splunk.cli:splunk",
-        help="Splunk: catalog of indexes and metrics.",
+        help="Splunk: catalog of indexes and metrics, dashboards, alerts.",
+    )
+    yield CommandSpec(
+        name="to-splunk",
+        parent="results",
+        target="kepler_splunk.cli:results_to_splunk",
+        help="Send a Parquet/CSV file's rows to Splunk through HEC.",
+    )
+    yield CommandSpec(
+        name="flush",
+        parent="results",
+        target="kepler_splunk.cli:results_flush",
+        help="Deliver rows spooled while Splunk was unreachable.",
+    )
+    yield CommandSpec(
+        name="splunk-hec",
+        parent="secrets rotate",
+        target="kepler_splunk.cli:rotate_hec",
+        help="New HEC token: create, store, verify, then disable the old one.",
+    )
+
+
+@hookimpl
+def kepler_sinks() -> Iterator[SinkSpec]:
+    yield SinkSpec(
+        name="splunk-hec",
+        factory="kepler_splunk.sink:HecSink",
+        description="Splunk HTTP Event Collector, at-least-once with a disk spool.",
     )
 
 

@@ -7,7 +7,7 @@ from kepler_splunk.testing import SplunkTestServer
 
 
 def point_kepler_at(server: SplunkTestServer, monkeypatch: pytest.MonkeyPatch,
-                    token: bool = True) -> None:
+                    token: bool = True, hec: bool = True) -> None:
     monkeypatch.setenv("KEPLER_SPLUNK__HOST", server.host)
     monkeypatch.setenv("KEPLER_SPLUNK__PORT", str(server.port))
     monkeypatch.setenv("KEPLER_SPLUNK__SCHEME", server.scheme)
@@ -16,3 +16,9 @@ def point_kepler_at(server: SplunkTestServer, monkeypatch: pytest.MonkeyPatch,
     else:
         monkeypatch.setenv("KEPLER_SPLUNK__USERNAME", server.username)
         monkeypatch.setenv("KEPLER_SPLUNK__PASSWORD", server.password)
+    if hec and getattr(server, "hec_url", None):
+        monkeypatch.setenv("KEPLER_SPLUNK__HEC_URL", server.hec_url)
+        monkeypatch.setenv("KEPLER_SPLUNK__HEC_TOKEN", server.hec_token)
+        monkeypatch.setenv("KEPLER_SPLUNK__HEC_BACKOFF", "0.01")
+        if server.ca_file:
+            monkeypatch.setenv("KEPLER_SPLUNK__CA_FILE", server.ca_file)

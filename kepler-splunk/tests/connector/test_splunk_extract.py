@@ -102,22 +102,16 @@ def test_time_range_filters_and_is_recorded(splunk):
     assert created.params["earliest_time"] == "-6h" and created.params["latest_time"] == "now"
 
 
-@pytest.mark.parametrize(
-    "earliest",
-    [
-        datetime.now(UTC) - timedelta(hours=3),
-        (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
-        (datetime.now(UTC) - timedelta(hours=3)).timestamp(),
-    ],
-)
-def test_absolute_times_are_sent_as_epoch_seconds(splunk, earliest):
+@pytest.mark.parametrize("form", ["datetime", "iso", "epoch"])
+def test_absolute_times_are_sent_as_epoch_seconds(splunk, form):
     splunk.add_index("pumps", sensor_rows(24, step=timedelta(hours=1)))
+    moment = NOW - timedelta(hours=3, minutes=30)  # between two hourly rows: exactly 3 match
+    earliest = {"datetime": moment, "iso": moment.isoformat(),
+                "epoch": moment.timestamp()}[form]
     frame = kp.data.from_splunk("index=pumps", earliest=earliest, progress=False)
-    assert 2 <= len(frame) <= 3
+    assert len(frame) == 3
     sent = splunk.requests_to(r"jobs$", method="POST")[-1].params["earliest_time"]
-    assert float(sent) == pytest.approx(
-        (datetime.now(UTC) - timedelta(hours=3)).timestamp(), abs=60
-    )
+    assert float(sent) == pytest.approx(moment.timestamp(), abs=1e-3)
 
 
 def test_bad_time_values_are_refused_before_any_request(splunk):

@@ -24,6 +24,7 @@ def rows(count=30, hours=False):
 @pytest.fixture
 def tls(splunk_server_https, monkeypatch):
     point_kepler_at(splunk_server_https, monkeypatch)
+    monkeypatch.delenv("KEPLER_SPLUNK__CA_FILE", raising=False)  # each test decides
     splunk_server_https.add_index("pumps", rows())
     return splunk_server_https
 
@@ -33,7 +34,8 @@ def test_https_verified_against_the_servers_ca(tls, monkeypatch):
     assert len(kp.data.from_splunk("index=pumps", earliest="-1h", progress=False)) == 30
 
 
-def test_https_untrusted_certificate_is_a_tls_error_with_a_hint(tls):
+def test_https_untrusted_certificate_is_a_tls_error_with_a_hint(tls, monkeypatch):
+    monkeypatch.delenv("KEPLER_SPLUNK__CA_FILE", raising=False)
     with pytest.raises(errors.SplunkTLSError) as info:
         kp.data.from_splunk("index=pumps", earliest="-1h", progress=False)
     assert "CERTIFICATE_VERIFY_FAILED" in info.value.message

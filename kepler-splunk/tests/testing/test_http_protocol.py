@@ -278,9 +278,16 @@ def test_states_progress_and_results_wait_for_done(
             states.append(content["dispatchState"])
             if content["isDone"]:
                 break
-            assert results(rest, sid, output_mode="json").status == 204
+            # The job may finish between the status above and the calls below: a final answer
+            # is only allowed once the job is done.
+            def done_now() -> bool:
+                status = rest.get(f"{V2}/{sid}", {"output_mode": "json"}).json()
+                return bool(status["entry"][0]["content"]["isDone"])
+
+            early = results(rest, sid, output_mode="json").status
+            assert early == 204 or (early == 200 and done_now())
             preview = rest.post(f"{V2}/{sid}/results_preview", {"output_mode": "json"}).json()
-            assert preview["preview"] is True
+            assert preview["preview"] is True or done_now()
         time.sleep(0.03)
     assert states[-1] == "DONE"
     assert {"PARSING", "RUNNING"} & set(states)

@@ -16,6 +16,7 @@ from ..records import (
     CommandSpec,
     ConfigSectionSpec,
     ProjectTemplateSpec,
+    SdkFunctionSpec,
 )
 
 if TYPE_CHECKING:
@@ -34,6 +35,42 @@ def kepler_commands() -> Iterator[CommandSpec]:
                       help="Manage secrets in your encrypted secrets file.")
     yield CommandSpec(name="init", target="kepler.cli.init_cmd:init",
                       help="Create a new Kepler project from a template.")
+    yield CommandSpec(name="train", target="kepler.cli.train_cmd:train",
+                      help="Train a model with any installed algorithm.")
+    yield CommandSpec(name="models", target="kepler.cli.models_cmd:models",
+                      help="List, show, compare, promote and delete registered models.")
+    yield CommandSpec(name="deploy", target="kepler.cli.deploy_cmd:deploy",
+                      help="Deploy a model to any installed target; list, inspect, delete.")
+
+
+@hookimpl
+def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
+    """The model registry, ``kp.models.*``, and deployments, ``kp.deploy.*``: framework- and
+    target-agnostic, so they live in core."""
+    for name, target, description in (
+        ("list", "list_models", "Every version of every registered model."),
+        ("load", "load", "A model by name[:version|alias], or an artifact folder."),
+        ("promote", "promote", "Point an alias (prod, staging...) at a version."),
+        ("delete", "delete", "Delete a version, or every version, of a model."),
+        ("compare", "compare", "Rank existing models of any framework by a metric."),
+    ):
+        yield SdkFunctionSpec(namespace="models", name=name, target=f"kepler.registry:{target}",
+                              description=description)
+    # Deployments on any target, ``kp.deploy.*``: generic over the kepler_deployers records.
+    for name, description in (
+        ("create", "Deploy a model to a target (local, cloud-run...)."),
+        ("update", "Serve another model or version under an existing deployment."),
+        ("list", "Every deployment of every installed target."),
+        ("get", "One deployment as recorded."),
+        ("status", "One deployment with its live state."),
+        ("logs", "The last lines of a deployment's server log."),
+        ("predict", "Score records with a deployed model."),
+        ("delete", "Stop a deployment and forget it."),
+        ("build", "Write a container build context for a model."),
+        ("targets", "The installed deployment targets."),
+    ):
+        yield SdkFunctionSpec(namespace="deploy", name=name, target=f"kepler.deploy:{name}",
+                              description=description)
 
 
 @hookimpl

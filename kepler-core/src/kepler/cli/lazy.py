@@ -44,15 +44,25 @@ class LazyGroup(click.Group):
         self.path = path
 
     def _entries(self) -> dict[str, tuple[str, list[Any]]]:
-        """name -> (one-line help, records): commands here, and child groups on demand."""
+        """name -> (one-line help, records): commands here, and child groups on demand.
+
+        ``parent`` is a command path (``"data"``, ``"secrets rotate"``): a record whose parent
+        lies below this group makes the next word of that path a group here.
+        """
+        here = tuple(self.path.split()) if self.path else ()
         entries: dict[str, tuple[str, list[Any]]] = {}
         for record in _command_records():
-            if record.parent == self.path:
+            parent = tuple(record.parent.split()) if record.parent else ()
+            if parent == here:
                 help_text, found = entries.get(record.name, (record.help, []))
                 entries[record.name] = (help_text, [*found, record])
-            elif self.path is None and record.parent and record.parent not in entries:
-                entries[record.parent] = (GROUP_HELP.get(record.parent, "Commands from plugins."),
-                                          [])
+        for record in _command_records():
+            parent = tuple(record.parent.split()) if record.parent else ()
+            if len(parent) > len(here) and parent[: len(here)] == here:
+                child = parent[len(here)]
+                if child not in entries:
+                    label = " ".join((*here, child))
+                    entries[child] = (GROUP_HELP.get(label, "Commands from plugins."), [])
         return entries
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -77,7 +87,8 @@ class LazyGroup(click.Group):
 
             raise _conflict(records)
         if not records:
-            return LazyGroup(name=cmd_name, help=help_text, path=cmd_name)
+            path = " ".join((*(self.path.split() if self.path else ()), cmd_name))
+            return LazyGroup(name=cmd_name, help=help_text, path=path)
         from ..records import import_string
 
         loaded = import_string(records[0].target)

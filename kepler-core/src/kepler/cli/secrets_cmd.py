@@ -11,9 +11,10 @@ import sys
 import click
 
 from ..config.model import MASK
+from .lazy import LazyGroup
 
 
-@click.group()
+@click.group(cls=LazyGroup, path="secrets")
 def secrets() -> None:
     """Manage secrets in your encrypted secrets file (outside every project)."""
 

@@ -97,7 +97,7 @@ class SecretStore:
         backend = _usable_keyring()
         if backend is not None:
             stored = backend.get_password(KEYRING_SERVICE, KEYRING_USER)
-            if stored:
+            if isinstance(stored, str) and stored:
                 return stored.encode()
         if not create:
             return None

@@ -30,6 +30,8 @@ from kepler_splunk.testing.replies import JSON_TYPE, error_response, now_iso, pa
 
 __all__ = ["Api", "RecordedRequest"]
 
+ExtraRoutes = Callable[[Request, Namespace, list[str], SplunkUser], Response | None]
+
 _SERVICES_NS = re.compile(r"^/servicesNS/([^/]+)/([^/]+)(?:/(.*))?$")
 _SERVICES = re.compile(r"^/services(?:/(.*))?$")
 _REDACTED = {"password", "new_password", "old_password"}
@@ -73,6 +75,9 @@ class Api:
         self._record = record
         self.search = SearchApi(settings, engine, jobs, base_url)
         self.started = time.time()
+        self.extra_routes: ExtraRoutes | None = None
+        """Tried for any path the routes here do not serve (HEC tokens, views, saved searches,
+        search/parser: ``api_config.ConfigApi.route``); None from it means 404."""
 
     def handle(self, request: Request) -> Response:
         endpoint = ""
@@ -144,6 +149,10 @@ class Api:
             return self.search.route(request, namespace, user, segments[2:], version=1)
         if segments[:3] == ["search", "v2", "jobs"] and self.settings.has_v2_search:
             return self.search.route(request, namespace, user, segments[3:], version=2)
+        if self.extra_routes is not None:
+            response = self.extra_routes(request, namespace, segments, user)
+            if response is not None:
+                return response
         return error_response(request, 404, "Not Found")
 
     # -- endpoints ----------------------------------------------------------------------------

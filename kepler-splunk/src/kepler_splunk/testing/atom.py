@@ -63,7 +63,13 @@ def xml_value(value: Any, indent: str = "") -> str:
             return "<s:list/>"
         items = "".join(f"\n{inner}<s:item>{xml_value(item, inner)}</s:item>" for item in value)
         return f"<s:list>{items}\n{indent}</s:list>"
-    return escape(_scalar(value))
+    return _text(_scalar(value))
+
+
+def _text(value: str) -> str:
+    """Escaped text whose line breaks are character references, so the re-indenting of
+    entries inside a feed cannot change a multi-line value (a dashboard's ``eai:data``)."""
+    return escape(value).replace("\r", "&#13;").replace("\n", "&#10;")
 
 
 def _scalar(value: Any) -> str:
@@ -87,7 +93,7 @@ def _entry_xml(entry: Entry, *, root: bool) -> str:
     if entry.acl:
         content["eai:acl"] = entry.acl
     return (
-        f"{opening}\n  <title>{escape(entry.title)}</title>\n  <id>{escape(entry.id_url)}</id>"
+        f"{opening}\n  <title>{_text(entry.title)}</title>\n  <id>{escape(entry.id_url)}</id>"
         f"\n  <updated>{entry.updated}</updated>{links}{published}"
         f"\n  <author>\n    <name>{escape(entry.author)}</name>\n  </author>"
         f'\n  <content type="text/xml">\n    {xml_value(content, "    ")}\n  </content>\n</entry>'

@@ -8,8 +8,9 @@ Resolution order for every dispatched search:
    result, as is; a later registration overrides an earlier one.
 4. Every command must be a known Splunk command (else 400 ``Unknown search command 'x'.``).
 5. Native searches: ``search index=NAME field=value ...`` over a registered index (newest first,
-   ``earliest_time <= _time < latest_time``), ``| makeresults count=N``, and
-   ``| mpreview index=NAME`` / ``| msearch`` for metric indexes; followed by any of ``| head N``,
+   ``earliest_time <= _time < latest_time``), ``| makeresults count=N``,
+   ``| mpreview index=NAME`` / ``| msearch`` for metric indexes, and ``| mstats`` /
+   ``| mcatalog`` over metric indexes (mstats.py, mcatalog.py); followed by any of ``| head N``,
    ``| fields [+|-] a, b``, ``| table a b``, ``| search field=value``. Any other command gets a
    400 that says to register the search with ``add_search``: silently ignoring ``| stats`` would
    hand tests results of the wrong shape.
@@ -20,18 +21,22 @@ from __future__ import annotations
 import fnmatch
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
 from kepler_splunk.testing.datasets import Dataset, Index, text_matches, to_dataset
+from kepler_splunk.testing.metricspl import MetricsError
 from kepler_splunk.testing.results import EVENT_FIELDS, Message, ResultSet
 from kepler_splunk.testing.spl import Command, SplError, check_start, parse, split_terms
 from kepler_splunk.timemodifiers import resolve_time
+
+if TYPE_CHECKING:
+    from kepler_splunk.testing.mstats import MetricAnswer
 
 __all__ = [
     "CannedSearch",
@@ -120,6 +125,7 @@ class SearchEngine:
     _canned: list[CannedSearch] = field(default_factory=list)
     _failures: list[FailureRule] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _before_reads: list[Callable[[], None]] = field(default_factory=list)
 
     # -- registration -------------------------------------------------------------------------
 
@@ -127,8 +133,21 @@ class SearchEngine:
         with self._lock:
             self.indexes[index.name.lower()] = index
 
-    def index_list(self) -> list[Index]:
-        """A snapshot of the indexes, sorted by name (safe while others register indexes)."""
+    def before_reads(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` before any read of the indexes (HEC's buffered rows land then)."""
+        self._before_reads.append(callback)
+
+    def _settle(self) -> None:
+        for callback in self._before_reads:
+            callback()
+
+    def index_list(self, settle: bool = True) -> list[Index]:
+        """A snapshot of the indexes, sorted by name (safe while others register indexes).
+
+        ``settle=False`` skips landing buffered HEC rows: enough to check which indexes exist.
+        """
+        if settle:
+            self._settle()
         with self._lock:
             return sorted(self.indexes.values(), key=lambda index: index.name)
 
@@ -245,6 +264,12 @@ class SearchEngine:
             results, scan, earliest, latest, substituted = self._index_search(
                 first.args, earliest, latest, now, metric=True
             )
+        elif first.name in ("mstats", "mcatalog"):
+            answer = self._metrics(first, earliest, latest, now)
+            results, scan = answer.results, answer.scanned
+            earliest, latest = answer.earliest, answer.latest
+            if answer.substituted:
+                messages.append(Message("INFO", TIME_SUBSTITUTED))
         elif first.name == "makeresults":
             results = self._makeresults(first.args, now)
             scan = 0
@@ -255,11 +280,24 @@ class SearchEngine:
         return Outcome(
             results,
             tuple(messages),
-            reporting=first.name == "makeresults",
+            reporting=first.name in ("makeresults", "mstats", "mcatalog"),
             scan_count=scan,
             earliest=earliest,
             latest=latest,
         )
+
+    def _metrics(
+        self, command: Command, earliest: datetime | None, latest: datetime | None, now: datetime
+    ) -> MetricAnswer:
+        """``| mstats`` / ``| mcatalog`` over the metric indexes (see mstats.py, mcatalog.py)."""
+        from kepler_splunk.testing.mcatalog import run_mcatalog
+        from kepler_splunk.testing.mstats import run_mstats
+
+        run = run_mstats if command.name == "mstats" else run_mcatalog
+        try:
+            return run(command.args, self.index_list(), earliest, latest, now, self.server_name)
+        except MetricsError as error:
+            raise SearchError(error.message) from None
 
     def _index_search(
         self,
@@ -310,6 +348,7 @@ class SearchEngine:
                 f"got {sorted(set(index_names))}."
             )
         name = index_names[0] if index_names else "main"
+        self._settle()
         with self._lock:
             index = self.indexes.get(name)
         wanted = "metric" if metric else "event"

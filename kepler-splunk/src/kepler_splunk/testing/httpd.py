@@ -152,13 +152,14 @@ class SplunkHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 128
+    handler_class: type[BaseHTTPRequestHandler] = _Handler  # subclasses may serve another one
 
     def __init__(self, port: int, api: Any, ssl_context: ssl.SSLContext | None) -> None:
         self.api = api
         self.ssl_context = ssl_context
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(("127.0.0.1", port), self.handler_class)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         connection = request
@@ -173,7 +174,7 @@ class SplunkHTTPServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.add(connection)
         try:
-            _Handler(connection, client_address, self)
+            self.RequestHandlerClass(connection, client_address, self)
         finally:
             with self._connections_lock:
                 self._connections.discard(connection)

@@ -25,6 +25,7 @@ from kepler_splunk.testing.engine import SearchEngine
 from kepler_splunk.testing.jobs import JobStore
 from kepler_splunk.testing.protocol import ServerSettings
 from kepler_splunk.testing.results import Message
+from kepler_splunk.testing.server_ext import ServerExtensions
 
 if TYPE_CHECKING:
     from kepler_splunk.testing.api import RecordedRequest
@@ -54,7 +55,7 @@ MessageLike = Message | tuple[str, str] | str
 """A job message: ``Message("WARN", "...")``, ``("WARN", "...")`` or a plain string (INFO)."""
 
 
-class SplunkTestServer:
+class SplunkTestServer(ServerExtensions):
     """A Splunk Enterprise management port (REST API) on 127.0.0.1, in a background thread.
 
     Args:
@@ -76,6 +77,8 @@ class SplunkTestServer:
             splunkd does right after creation.
         server_name: ``serverName``/``splunk_server`` of results.
         extra_commands: search commands to accept besides Splunk's built-in ones (app commands).
+        hec_max_content_length: the most bytes (after gzip decompression) one HTTP Event
+            Collector request may carry; larger ones get HTTP 413.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class SplunkTestServer:
         empty_status_while_queued: bool = True,
         server_name: str = "kepler-splunk-test",
         extra_commands: Iterable[str] = (),
+        hec_max_content_length: int = 1_000_000,
     ) -> None:
         if max_result_rows < 1:
             raise ValueError(f"max_result_rows must be >= 1, got {max_result_rows}")
@@ -124,6 +128,7 @@ class SplunkTestServer:
         for name, datatype in BUILTIN_INDEXES:  # present (and empty) on every splunkd
             self.add_index(name, None, datatype)
         self.jobs = JobStore()
+        self._init_extensions(hec_max_content_length)  # HEC, tokens, views, saved searches
         self._https = https
         self._requested_port = port
         self._requests: list[RecordedRequest] = []
@@ -162,6 +167,7 @@ class SplunkTestServer:
             daemon=True,
         )
         self._thread.start()
+        self._start_extensions(api)
         return self
 
     def stop(self) -> None:
@@ -174,6 +180,7 @@ class SplunkTestServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        self._stop_extensions()
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
@@ -225,6 +232,9 @@ class SplunkTestServer:
             "token": self.token,
             "ca_file": self.ca_file,
             "version": self.version,
+            "hec_url": self.hec_url,
+            "hec_port": self.hec_port,
+            "hec_token": self.hec_token,
             "indexes": [
                 index.name
                 for index in self.engine.index_list()
@@ -250,10 +260,14 @@ class SplunkTestServer:
         datetimes (naive = UTC) or epoch seconds. ``search index=NAME`` returns the rows whose
         ``_time`` lies in [earliest_time, latest_time), newest first, each with Splunk's
         internal fields (``_bkt``, ``_cd``, ``_serial``, ``host``, ``sourcetype``, ...) unless
-        the data has its own column of that name. ``datatype="metric"`` makes a metric index:
-        ``search`` finds nothing there (as in Splunk); ``| mpreview index=NAME`` returns its rows.
+        the data has its own column of that name. ``datatype="metric"`` makes a metric index of
+        data points (``_time``, ``metric_name``, ``_value`` and dimension columns; rows with
+        ``metric_name:<name>`` columns are split into one point per measurement): ``search``
+        finds nothing there (as in Splunk); ``| mstats``, ``| mcatalog`` and ``| mpreview`` read
+        it.
         """
         from kepler_splunk.testing.datasets import Index, empty_time_dataset, to_dataset
+        from kepler_splunk.testing.metricdata import metric_dataset
 
         if datatype not in ("event", "metric"):
             raise ValueError(f"datatype must be 'event' or 'metric', got {datatype!r}")
@@ -261,9 +275,12 @@ class SplunkTestServer:
             raise ValueError(
                 f"invalid index name {name!r}: use lower-case letters, digits, '_' and '-'"
             )
-        dataset = (
-            empty_time_dataset() if data is None else to_dataset(data, require_time=True)
-        ).newest_first()
+        if datatype == "metric":
+            dataset = metric_dataset(data)  # one data point per row, newest first
+        else:
+            dataset = (
+                empty_time_dataset() if data is None else to_dataset(data, require_time=True)
+            ).newest_first()
         default_sourcetype = "kepler:metrics" if datatype == "metric" else "kepler:test"
         self.engine.add_index(
             Index(name, datatype, dataset, host, source, sourcetype or default_sourcetype)

@@ -1,0 +1,251 @@
+"""``kepler deploy``: ship a model to any installed target and operate the deployment.
+
+Generic over the ``kepler_deployers`` records, as ``kepler train`` is over trainers: a plugin that
+adds a target (``cloud-run``) gets every command here through ``--target`` without writing one.
+Plugins may still add commands with ``CommandSpec(parent="deploy", ...)``.
+
+::
+
+    kepler deploy MODEL [--target local] [--name NAME] [--port N] [-o KEY=VALUE]...
+    kepler deploy update NAME MODEL            kepler deploy list [--target T] [--json]
+    kepler deploy status NAME [--json]         kepler deploy logs NAME [-n 100]
+    kepler deploy predict NAME --data FILE     kepler deploy delete NAME
+    kepler deploy build MODEL --out DIR        kepler deploy targets
+
+``kepler deploy MODEL`` is short for ``kepler deploy create MODEL`` (a model named like a
+subcommand needs the long form).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .lazy import LazyGroup
+from .output import echo_json, echo_table
+
+
+def _options(pairs: tuple[str, ...], port: int | None) -> dict[str, Any]:
+    from .train_cmd import parse_params
+
+    options = parse_params(pairs)
+    if port is not None:
+        options["port"] = port
+    return options
+
+
+class DeployGroup(LazyGroup):
+    """``kepler deploy``: its own subcommands, plugin commands under ``deploy``, and
+    ``kepler deploy MODEL`` as the short form of ``kepler deploy create MODEL``."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        first = args[0] if args else ""
+        if first and not first.startswith("-") and self.get_command(ctx, first) is None:
+            return "create", self.commands["create"], args
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=DeployGroup, path="deploy", subcommand_metavar="MODEL | COMMAND [ARGS]...")
+def deploy() -> None:
+    """Deploy a model: kepler deploy MODEL --target local.
+
+    MODEL is NAME, NAME:VERSION, NAME:ALIAS or an artifact folder. Targets come from plugins
+    (local: kepler-serve; cloud-run: kepler-gcp); 'kepler deploy targets' lists those installed.
+    """
+
+
+_model_options = [
+    click.option("--target", default="local", show_default=True,
+                 help="Where to deploy ('kepler deploy targets' lists them)."),
+    click.option("--port", type=click.IntRange(1, 65535), help="Port to serve on (local)."),
+    click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
+                 help="A target option, e.g. -o api_key_env=MY_KEY (repeatable)."),
+    click.option("--json", "as_json", is_flag=True, help="Print the deployment as JSON."),
+]
+
+
+def _with_model_options(function: Any) -> Any:
+    for option in reversed(_model_options):
+        function = option(function)
+    return function
+
+
+def _show(deployment: Any, as_json: bool) -> None:
+    from ..deploy import as_dict
+
+    if as_json:
+        echo_json(as_dict(deployment))
+        return
+    version = f" version {deployment.version}" if deployment.version else ""
+    click.echo(f"{deployment.name}: {deployment.model}{version} on {deployment.target}, "
+               f"{deployment.status}" + (f" at {deployment.url}" if deployment.url else ""))
+    for key, value in sorted((deployment.details or {}).items()):
+        if value not in (None, "", [], {}):
+            click.echo(f"  {key}: {value}")
+
+
+@deploy.command("create")
+@click.argument("model")
+@click.option("--name", help="Deployment name (default: the model's name).")
+@click.option("--replace", is_flag=True, help="Update the deployment if the name exists.")
+@_with_model_options
+def create_command(model: str, name: str | None, replace: bool, target: str, port: int | None,
+                   pairs: tuple[str, ...], as_json: bool) -> None:
+    """Deploy MODEL to a target and wait until it answers."""
+    from ..deploy import create
+
+    deployment = create(model, target=target, name=name, replace=replace,
+                        **_options(pairs, port))
+    _show(deployment, as_json)
+
+
+@deploy.command("update")
+@click.argument("name")
+@click.argument("model")
+@click.option("--target", help="The deployment's target (default: where it lives).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port to serve on (local).")
+@click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="A target option (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the deployment as JSON.")
+def update_command(name: str, model: str, target: str | None, port: int | None,
+                   pairs: tuple[str, ...], as_json: bool) -> None:
+    """Serve MODEL (e.g. a new version) under the existing deployment NAME."""
+    from ..deploy import update
+
+    _show(update(name, model, target=target, **_options(pairs, port)), as_json)
+
+
+@deploy.command("list")
+@click.option("--target", help="Only this target.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(target: str | None, as_json: bool) -> None:
+    """Every deployment of every installed target."""
+    from ..deploy import as_dict, list
+
+    found = list(target)
+    if as_json:
+        echo_json({"deployments": [as_dict(d) for d in found], "errors": found.errors})
+        return
+    for where, message in sorted(found.errors.items()):
+        click.secho(f"Warning: target {where!r} did not answer: {message}", fg="yellow",
+                    err=True)
+    if not found:
+        click.echo("No deployments. Create one: kepler deploy MODEL --target local")
+        return
+    echo_table(("Name", "Target", "Model", "Version", "Status", "URL"),
+               [(d.name, d.target, d.model, d.version or "", d.status, d.url or "")
+                for d in found])
+
+
+@deploy.command("status")
+@click.argument("name")
+@click.option("--target", help="The deployment's target (default: where it lives).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status_command(name: str, target: str | None, as_json: bool) -> None:
+    """The live state of deployment NAME (exit code 1 when it is not running)."""
+    from ..deploy import status
+
+    deployment = status(name, target=target)
+    _show(deployment, as_json)
+    if deployment.status != "running":
+        click.get_current_context().exit(1)
+
+
+@deploy.command("logs")
+@click.argument("name")
+@click.option("--lines", "-n", type=click.IntRange(min=1), default=100, show_default=True,
+              help="How many of the last lines.")
+@click.option("--target", help="The deployment's target (default: where it lives).")
+def logs_command(name: str, lines: int, target: str | None) -> None:
+    """The last lines of deployment NAME's server log."""
+    from ..deploy import logs
+
+    for line in logs(name, lines, target=target):
+        click.echo(line)
+
+
+def read_inputs(path: Path) -> Any:
+    """Prediction inputs from a file: JSON (a record, a list of records, or
+    ``{"instances": [...]}``), JSON lines, or any table ``kepler train --data`` reads."""
+    from ..errors import KeplerError
+
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        text = path.read_text(encoding="utf-8")
+        try:
+            if suffix == ".json":
+                return json.loads(text)
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise KeplerError(f"{path} is not valid JSON: {exc}",
+                              hint='Write {"instances": [{"feature": value, ...}]} or a list '
+                              "of records.") from exc
+    from .train_cmd import read_table
+
+    return read_table(path)
+
+
+@deploy.command("predict")
+@click.argument("name")
+@click.option("--data", "data", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='Inputs: JSON ({"instances": [...]}, a list of records or one record), '
+              "JSON lines, CSV or Parquet.")
+@click.option("--target", help="The deployment's target (default: where it lives).")
+def predict_command(name: str, data: Path, target: str | None) -> None:
+    """Send the rows in --data to deployment NAME and print its answer as JSON."""
+    from ..deploy import predict
+
+    echo_json(predict(name, read_inputs(data), target=target))
+
+
+@deploy.command("delete")
+@click.argument("name")
+@click.option("--target", help="The deployment's target (default: where it lives).")
+def delete_command(name: str, target: str | None) -> None:
+    """Stop deployment NAME and forget it."""
+    from ..deploy import delete
+
+    delete(name, target=target)
+    click.echo(f"Deleted deployment {name!r}.")
+
+
+@deploy.command("build")
+@click.argument("model")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the build context into (new or empty).")
+@click.option("--target", default="local", show_default=True,
+              help="Whose build context ('kepler deploy targets').")
+@click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="A build option, e.g. -o wheels=all for an offline build (repeatable).")
+def build_command(model: str, out: Path, target: str, pairs: tuple[str, ...]) -> None:
+    """Write a container build context for MODEL: Dockerfile, model, lock, entrypoint."""
+    from ..deploy import build
+
+    folder = build(model, out, target=target, **_options(pairs, None))
+    click.echo(f"Build context written to {folder}")
+    click.echo(f"Build and run it: docker build -t {folder.name} {folder} && "
+               f"docker run -p 8080:8080 {folder.name}")
+
+
+@deploy.command("targets")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def targets_command(as_json: bool) -> None:
+    """The installed deployment targets."""
+    from ..deploy import targets
+
+    found = targets()
+    if as_json:
+        echo_json([{"name": r.name, "plugin": r.plugin, "distribution": r.distribution,
+                    "description": r.description} for r in found])
+        return
+    if not found:
+        click.echo("No deployment target is installed. For a local server: "
+                   "pip install kepler-serve")
+        return
+    echo_table(("Target", "Distribution", "Description"),
+               [(r.name, r.distribution, r.description) for r in found])

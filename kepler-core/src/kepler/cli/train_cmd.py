@@ -1,0 +1,298 @@
+"""``kepler train ALGORITHM --data FILE --target COLUMN``: one command per installed trainer.
+
+The group's subcommands are every algorithm a plugin registers with ``kepler_trainers``, each
+given the same generic options, plus any command a plugin adds explicitly with
+``CommandSpec(parent="train", ...)`` (kepler-torch's ``kepler train pytorch`` with its
+``--epochs``); an explicit command wins over the generic one of the same name. Listing and
+``--help`` read only the records, so they import no framework.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import TrainingError
+from .lazy import LazyGroup
+
+#: Column names tried as timestamps when a CSV file is read (Splunk's _time first).
+TIME_COLUMNS = ("_time", "time", "timestamp", "datetime", "date")
+
+
+def _trainer_records() -> list[Any]:
+    from ..plugins import get_host
+
+    return get_host().records("kepler_trainers")
+
+
+class TrainGroup(LazyGroup):
+    """``kepler train``: explicit ``parent="train"`` commands, then one generic command per
+    trainer record."""
+
+    def _entries(self) -> dict[str, tuple[str, list[Any]]]:
+        entries = super()._entries()
+        for record in _trainer_records():
+            if record.name in entries and not _is_trainer(entries[record.name][1]):
+                continue  # an explicit command of the same name wins
+            tasks = ", ".join(record.tasks)
+            origin = record.framework or record.distribution
+            help_text = record.description or f"{origin}" + (f" ({tasks})" if tasks else "")
+            _, found = entries.get(record.name, (help_text, []))
+            entries[record.name] = (help_text, [*found, record])
+        return entries
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = self._entries().get(cmd_name)
+        if entry is None:
+            from ..sdk import Namespace
+
+            raise Namespace("train")._missing(cmd_name)
+        _, records = entry
+        if not _is_trainer(records):
+            return super().get_command(ctx, cmd_name)
+        if len(records) > 1:
+            from ..plugins.manager import _conflict
+
+            raise _conflict(records)
+        return generic_command(records[0])
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if not self._entries():
+            with formatter.section("Commands"):
+                formatter.write_text("No trainer plugin is installed. For scikit-learn, XGBoost "
+                                     "and LightGBM: pip install kepler-sklearn")
+            return
+        super().format_commands(ctx, formatter)
+
+
+def _is_trainer(records: list[Any]) -> bool:
+    return bool(records) and all(type(r).__name__ == "TrainerSpec" for r in records)
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs, each value read as YAML: ``200`` -> int, ``0.1`` -> float,
+    ``true`` -> bool, ``null`` -> None, ``[1, 2]`` -> list, anything else a string."""
+    import yaml
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE (e.g. n_estimators=200).",
+                                     param_hint="'--param'")
+        try:
+            params[key] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            params[key] = raw
+    return params
+
+
+def read_table(path: Path) -> Any:
+    """A Parquet, CSV or JSON (lines) file as a DataFrame, its origin kept in ``attrs``."""
+    from .._optional import pandas
+
+    pd = pandas()
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        elif suffix in (".csv", ".csv.gz"):
+            frame = _parse_times(pd.read_csv(path))
+        elif suffix in (".jsonl", ".ndjson"):
+            frame = _parse_times(pd.read_json(path, lines=True))
+        elif suffix == ".json":
+            frame = _parse_times(pd.read_json(path))
+        else:
+            raise TrainingError(f"Cannot read {path}: unknown file type {path.suffix!r}.",
+                                hint="Use .parquet, .csv, .csv.gz, .json or .jsonl.")
+    except ImportError as exc:
+        raise TrainingError(f"Reading {path} needs a library that is missing: {exc}",
+                            hint="pip install pyarrow") from exc
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"Cannot read {path}: {exc}",
+                            hint="Check the file is complete and of the type its name says.") \
+            from exc
+    frame.attrs.update({"source": "file", "path": str(path.resolve())})
+    return frame
+
+
+def _parse_times(frame: Any) -> Any:
+    from .._optional import pandas
+
+    pd = pandas()
+
+    for column in frame.columns:
+        if str(column).lower() in TIME_COLUMNS and not pd.api.types.is_numeric_dtype(
+                frame[column]):
+            try:
+                frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+            except (ValueError, TypeError):
+                continue
+    return frame
+
+
+def load_data(data: Path | None, spl: str | None, earliest: str | None,
+              latest: str | None) -> Any:
+    """The training data of a ``kepler train`` command: ``--data FILE`` or ``--spl SEARCH``."""
+    if (data is None) == (spl is None):
+        raise click.UsageError("Give the training data with exactly one of --data FILE or "
+                               "--spl SEARCH.")
+    if data is not None:
+        if earliest or latest:
+            raise click.UsageError("--earliest and --latest go with --spl.")
+        return read_table(data)
+    import kepler as kp
+
+    # Through the SDK, so a missing kepler-splunk gives core's "pip install kepler-splunk".
+    return kp.data.from_splunk(spl, earliest=earliest, latest=latest)
+
+
+_load_data = load_data  # the name it had first
+
+
+def training_options(*, split_default: str | None = "random",
+                     split_help: str = "time: hold out the newest rows.") -> Any:
+    """The options every ``kepler train NAME`` command takes, as one decorator.
+
+    A plugin's explicit command (``CommandSpec(parent="train", name=...)``) stacks its own
+    options on top and hands everything to :func:`run_training`, so its data, split, registry
+    and output options are exactly those of the generic commands::
+
+        @click.command(name="pytorch")
+        @click.option("--epochs", type=int, default=20)
+        @training_options()
+        def pytorch(epochs, **options):
+            run_training("pytorch", options, epochs=epochs)
+    """
+    decorators = [
+        click.option("--data", "data",
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Training data: .parquet, .csv, .json or .jsonl."),
+        click.option("--spl", help="Or: a Splunk search to pull the data (needs kepler-splunk)."),
+        click.option("--earliest", help="With --spl: earliest time (-7d, @d, ISO 8601...)."),
+        click.option("--latest", help="With --spl: latest time."),
+        click.option("--target", help="The column to predict (optional for anomaly/clustering)."),
+        click.option("--features", help="Comma-separated input columns (default: all others)."),
+        click.option("--task", default="auto", show_default=True,
+                     help="classification, regression, anomaly, clustering, or auto."),
+        click.option("--test-size", type=float, default=0.2, show_default=True,
+                     help="Fraction of rows held out for the metrics."),
+        click.option("--split", type=click.Choice(["random", "time"]), default=split_default,
+                     show_default=split_default is not None, help=split_help),
+        click.option("--time-column", help="With --split time: the timestamp column (default: "
+                     "_time or the only datetime column)."),
+        click.option("--cv", type=click.IntRange(min=2), help="Cross-validate with N folds."),
+        click.option("--random-state", type=int, default=0, show_default=True),
+        click.option("--name", help="Registry name (default: <target>-<algorithm>)."),
+        click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                     help="An algorithm parameter, e.g. --param n_estimators=300."),
+        click.option("--save/--no-save", default=True, show_default=True,
+                     help="Save the model as the next version in the registry."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print the model's summary as JSON."),
+    ]
+
+    def apply(command: Any) -> Any:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+def run_training(trainer: str, options: dict[str, Any], **keywords: Any) -> Any:
+    """Load the data the :func:`training_options` name, train ``kp.train.<trainer>`` with them
+    plus ``keywords`` (the command's own options; ``--param`` pairs come on top), print the
+    report and return the model."""
+    import kepler as kp
+
+    options = dict(options)
+    extra = parse_params(options.pop("params", ()))
+    time_column = options.pop("time_column", None)
+    if time_column:
+        extra["time_column"] = time_column
+    frame = load_data(options.pop("data", None), options.pop("spl", None),
+                      options.pop("earliest", None), options.pop("latest", None))
+    features = options.pop("features", None)
+    as_json = options.pop("as_json", False)
+    if options.get("split") is None:
+        options.pop("split", None)  # the trainer's own default
+    clashes = sorted(set(extra) & (set(keywords) | set(options)))
+    if clashes:
+        raise click.UsageError(f"--param {clashes[0]}=... repeats an option of this command; "
+                               f"use --{clashes[0].replace('_', '-')} instead.")
+    train = getattr(kp.train, trainer)
+    model = train(frame, features=[f.strip() for f in features.split(",") if f.strip()]
+                  if features else None, **options, **keywords, **extra)
+    report(model, as_json=as_json)
+    return model
+
+
+def generic_command(record: Any) -> click.Command:
+    """The ``kepler train NAME`` command for a trainer record, with the generic options."""
+    tasks = ", ".join(record.tasks) or "any"
+
+    @click.command(name=record.name, help=f"{record.description or 'Train ' + record.name}\n\n"
+                   f"Tasks: {tasks}. Framework: {record.framework or record.distribution}. "
+                   "Algorithm parameters go in --param KEY=VALUE (repeatable).")
+    @training_options()
+    def command(**options: Any) -> None:
+        run_training(record.name, options)
+
+    return command
+
+
+def report(model: Any, *, as_json: bool = False) -> None:
+    """Print what was trained, its metrics against the naive baseline, and where it is saved."""
+    from ..metrics import BASELINE_LABEL
+    from .output import echo_json, echo_table
+
+    info = model.info()
+    if as_json:
+        echo_json(info)
+        return
+    training = info["training"]
+    evaluated = (f"{training['cv']}-fold cross-validation" if training["evaluated_on"] == "cv"
+                 else f"{training['rows_test']} held-out rows (split: {training['split']})")
+    target = f", target {info['target']!r}" if info["target"] else ""
+    click.echo(f"Trained {info['algorithm']} ({info['task']}{target}) on "
+               f"{training['rows_train']} rows in {training['seconds']:.2f} s; "
+               f"metrics on {evaluated}.")
+    for note in training.get("notes", []):
+        click.secho(f"Note: {note}", fg="yellow")
+    main = info["main_metric"]
+    rows = []
+    for metric in sorted(info["metrics"], key=lambda m: (m != main, m)):
+        base = info["baseline"].get(metric)
+        rows.append((metric + (" (main)" if metric == main else ""),
+                     f"{info['metrics'][metric]:.4g}", "" if base is None else f"{base:.4g}"))
+    if rows:
+        click.echo()
+        echo_table(("metric", "model", f"baseline: {BASELINE_LABEL.get(info['task'], 'naive')}"),
+                   rows)
+    verdict = info["beats_baseline"]
+    if verdict is not None:
+        click.echo()
+        if verdict:
+            click.echo(f"The model beats the naive baseline on {main}.")
+        else:
+            click.secho(f"Warning: the model does NOT beat the naive baseline on {main}.",
+                        fg="yellow")
+    click.echo()
+    if info["path"]:
+        click.echo(f"Saved as {info['name']} version {info['version']}: {info['path']}")
+    else:
+        click.echo(f"Not saved (--no-save); it would be saved as {info['name']!r}.")
+
+
+@click.group(cls=TrainGroup, path="train", invoke_without_command=False)
+def train() -> None:
+    """Train a model: kepler train ALGORITHM --data FILE --target COLUMN.
+
+    Every installed algorithm is a subcommand; 'kepler train ALGORITHM --help' shows its options.
+    Metrics are computed on held-out rows against a naive baseline, and the model is saved as
+    the next version in the registry ('kepler models list').
+    """

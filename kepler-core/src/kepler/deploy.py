@@ -1,0 +1,364 @@
+"""Deployments on any target: ``kp.deploy.*`` and the ``kepler deploy`` commands.
+
+A target is a plugin's :class:`~kepler.records.DeployerSpec` (``local`` from kepler-serve,
+``cloud-run`` from kepler-gcp...) whose factory builds a :class:`kepler.protocols.Deployer`.
+Everything here is generic over those records: core resolves the model (registry reference,
+artifact folder or :class:`~kepler.model.Model`), checks the deployment's name, remembers which
+target holds which deployment, fires ``kepler_after_deploy``, and leaves the rest to the target.
+
+Where deployments are remembered: ``<project>/<core.state_dir>/deployments/index.json``
+(``.kepler/deployments``), or ``<user data dir>/deployments`` outside a project. A target keeps
+its own records beside it (kepler-serve's ``local`` keeps the server's pid, port and log).
+
+Example::
+
+    import kepler as kp
+    dep = kp.deploy.create("pump-failure:prod", target="local")   # or kp.deploy.to_local(model)
+    kp.deploy.predict(dep.name, [{"temperature": 71.2, "pressure": 4.1}])
+    kp.deploy.list(); kp.deploy.status(dep.name); kp.deploy.logs(dep.name, lines=20)
+    kp.deploy.build("pump-failure:prod", "build/pump-failure")   # a container build context
+    kp.deploy.delete(dep.name)
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import DeploymentError, DeploymentNotFoundError, KeplerError, PluginNotFoundError
+from .records import DeployEvent, Deployment
+
+if TYPE_CHECKING:
+    from .artifact.manifest import ModelManifest
+    from .protocols import Deployer
+    from .records import DeployerSpec
+
+log = logging.getLogger(__name__)
+
+#: Deployment names: what Cloud Run services and Kubernetes objects accept.
+NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$")
+DEFAULT_TARGET = "local"
+INDEX_FILE = "index.json"
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise DeploymentError(
+            f"Invalid deployment name {name!r}.",
+            hint="Use lowercase letters, digits and '-', starting with a letter and ending with a "
+            "letter or digit, at most 49 characters (e.g. pump-failure).",
+        )
+    return name
+
+
+def default_name(model_name: str) -> str:
+    """A valid deployment name made from a model's name: ``Pump_Failure.v2`` -> ``pump-failure-v2``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
+    slug = re.sub(r"^[^a-z]+", "", slug)[:49].rstrip("-")
+    return slug or "model"
+
+
+def state_dir() -> Path:
+    """Where deployments are recorded for the configuration in force."""
+    from .config import load
+    from .paths import user_data_dir
+
+    config = load()
+    if config.project_dir is None:
+        return user_data_dir() / "deployments"
+    return config.project_dir / config.section("core").state_dir / "deployments"
+
+
+# --- targets ----------------------------------------------------------------------------------
+
+
+def targets() -> builtins.list[DeployerSpec]:
+    """The installed deployment targets (``DeployerSpec`` records), by name."""
+    from .plugins import get_host
+
+    return sorted(get_host().records("kepler_deployers"), key=lambda r: r.name)
+
+
+def deployer(target: str) -> Deployer:
+    """The :class:`~kepler.protocols.Deployer` of ``target``, built with the config in force."""
+    from .config import load
+    from .plugins import get_host
+
+    spec = get_host().find("kepler_deployers", target)
+    if spec is None:
+        raise _unknown_target(target)
+    return spec.create(load())  # type: ignore[no-any-return]
+
+
+def _unknown_target(target: str) -> PluginNotFoundError:
+    from .sdk import KNOWN_CAPABILITIES
+
+    installed = ", ".join(r.name for r in targets()) or "none"
+    known = {"local": "kepler-serve", "cloud-run": "kepler-gcp", "aws": "kepler-aws",
+             "azure": "kepler-azure"}
+    distribution = known.get(target)
+    if distribution is None and (("deploy", f"to_{target.replace('-', '_')}")
+                                 in KNOWN_CAPABILITIES):
+        distribution = KNOWN_CAPABILITIES[("deploy", f"to_{target.replace('-', '_')}")]
+    hint = (f"pip install '{distribution}'. " if distribution else "") + \
+        f"Installed targets: {installed}."
+    return PluginNotFoundError(f"No installed plugin deploys to target {target!r}.", hint=hint)
+
+
+# --- the index: which target holds which deployment --------------------------------------------
+
+
+def _index_path() -> Path:
+    return state_dir() / INDEX_FILE
+
+
+def _read_index() -> dict[str, dict[str, Any]]:
+    path = _index_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DeploymentError(f"{path} is damaged: {exc}",
+                              hint="Delete it; 'kepler deploy list' asks every target again.") \
+            from exc
+    return {str(k): dict(v) for k, v in data.items() if isinstance(v, Mapping)}
+
+
+def _write_index(index: Mapping[str, Any]) -> None:
+    path = _index_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(dict(sorted(index.items())), indent=2) + "\n",
+                         encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _remember(deployment: Deployment) -> None:
+    index = _read_index()
+    index[deployment.name] = {"target": deployment.target, "model": deployment.model,
+                              "version": deployment.version}
+    _write_index(index)
+
+
+def _forget(name: str) -> None:
+    index = _read_index()
+    if index.pop(name, None) is not None:
+        _write_index(index)
+
+
+def find_target(name: str, target: str | None = None) -> str:
+    """The target holding deployment ``name``: ``target`` if given, else the index, else the
+    first target whose ``get`` knows it."""
+    check_name(name)
+    if target is not None:
+        return target
+    entry = _read_index().get(name)
+    if entry and entry.get("target"):
+        return str(entry["target"])
+    for spec in targets():
+        try:
+            deployer(spec.name).get(name)
+        except DeploymentNotFoundError:
+            continue
+        except KeplerError as exc:
+            log.warning("target %r could not be asked about %r: %s", spec.name, name, exc)
+            continue
+        return spec.name
+    known = ", ".join(sorted(_read_index())) or "none"
+    raise DeploymentNotFoundError(f"No deployment named {name!r}.",
+                                  hint=f"Deployments: {known}. 'kepler deploy list' shows them "
+                                  "all; 'kepler deploy MODEL --target local' creates one.")
+
+
+# --- models -----------------------------------------------------------------------------------
+
+
+def resolve_model(model: Any) -> tuple[Path, ModelManifest]:
+    """The artifact folder and manifest of ``model``: a registry reference (``"pumps"``,
+    ``"pumps:3"``, ``"pumps:prod"``), an artifact folder, or a :class:`~kepler.model.Model`
+    (saved to the registry first when it is not saved yet)."""
+    from .artifact import read_manifest
+    from .model import Model
+    from .registry import resolve_models
+
+    if isinstance(model, Model):
+        if model.path is None:
+            log.info("saving %s to the registry before deploying it", model.name)
+            model.save()
+        assert model.path is not None
+        return model.path, model.manifest
+    [resolved] = resolve_models([model])
+    assert resolved.path is not None
+    return resolved.path, read_manifest(resolved.path)
+
+
+# --- the SDK: kp.deploy.* ---------------------------------------------------------------------
+
+
+class DeploymentList(builtins.list[Deployment]):
+    """Deployments, shown as a table in Jupyter. ``errors``: targets that could not answer."""
+
+    COLUMNS = ("name", "target", "model", "version", "status", "url")
+
+    def __init__(self, items: Any = (), errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(items)
+        self.errors: dict[str, str] = dict(errors or {})
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = "".join(f"<th>{c}</th>" for c in self.COLUMNS)
+        body = "".join("<tr>" + "".join(
+            f"<td>{html.escape('' if getattr(d, c) is None else str(getattr(d, c)))}</td>"
+            for c in self.COLUMNS) + "</tr>" for d in self)
+        return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def as_dict(deployment: Deployment) -> dict[str, Any]:
+    """A deployment as plain JSON types (``--json`` output)."""
+    from .lineage import json_safe
+
+    return json_safe(asdict(deployment))  # type: ignore[no-any-return]
+
+
+def _fire(deployment: Deployment, action: Any) -> None:
+    from .plugins import get_host
+
+    get_host().fire("kepler_after_deploy", DeployEvent(
+        target=deployment.target, name=deployment.name, model=deployment.model,
+        version=deployment.version, url=deployment.url, action=action))
+
+
+def create(model: Any, *, target: str = DEFAULT_TARGET, name: str | None = None,
+           replace: bool = False, **options: Any) -> Deployment:
+    """Deploy ``model`` (reference, folder or Model) to ``target`` as ``name`` (default: the
+    model's name made DNS-safe). An existing deployment of that name is an error unless
+    ``replace=True``, which updates it in place. ``options`` go to the target (``port=8080``,
+    ``api_key=...``).
+
+    Example::
+
+        kp.deploy.create("pump-failure:prod", target="local", port=8080)
+    """
+    folder, manifest = resolve_model(model)
+    name = check_name(name) if name is not None else default_name(manifest.name)
+    existing = _read_index().get(name)
+    if existing is not None:
+        where = existing.get("target")
+        if not replace:
+            raise DeploymentError(
+                f"A deployment named {name!r} exists already (target {where!r}, model "
+                f"{existing.get('model')!r}).",
+                hint=f"Update it: kepler deploy update {name} MODEL (or replace=True), delete it "
+                f"first (kepler deploy delete {name}), or choose another --name.")
+        if where != target:
+            raise DeploymentError(
+                f"Deployment {name!r} lives on target {where!r}, not {target!r}.",
+                hint=f"Delete it there first: kepler deploy delete {name}")
+        return update(name, folder, target=target, **options)
+    deployment = deployer(target).create(name, str(folder), options)
+    _remember(deployment)
+    _fire(deployment, "create")
+    return deployment
+
+
+def update(name: str, model: Any, *, target: str | None = None, **options: Any) -> Deployment:
+    """Serve ``model`` under the existing deployment ``name`` (a new version, new options)."""
+    folder, _ = resolve_model(model)
+    where = find_target(name, target)
+    deployment = deployer(where).update(name, str(folder), options)
+    _remember(deployment)
+    _fire(deployment, "update")
+    return deployment
+
+
+def list(target: str | None = None) -> DeploymentList:  # noqa: A001 - kp.deploy.list()
+    """Every deployment of every installed target (or of ``target``), each with its recorded
+    state; a target that cannot answer is reported in ``.errors``, not raised.
+
+    Example::
+
+        kp.deploy.list()            # a table in Jupyter
+    """
+    names = [target] if target is not None else [r.name for r in targets()]
+    found = DeploymentList()
+    for each in names:
+        try:
+            found.extend(deployer(each).list())
+        except KeplerError as exc:
+            if target is not None:
+                raise
+            found.errors[each] = exc.message
+    return found
+
+
+def get(name: str, *, target: str | None = None) -> Deployment:
+    """The deployment as its target recorded it (no health check)."""
+    return deployer(find_target(name, target)).get(name)
+
+
+def status(name: str, *, target: str | None = None) -> Deployment:
+    """The deployment with its live state (``.status``: running, unhealthy, stopped...)."""
+    return deployer(find_target(name, target)).status(name)
+
+
+def logs(name: str, lines: int = 100, *, target: str | None = None) -> builtins.list[str]:
+    """The last ``lines`` lines of the deployment's server log."""
+    return deployer(find_target(name, target)).logs(name, lines)
+
+
+def records(data: Any) -> builtins.list[dict[str, Any]]:
+    """Prediction inputs as a list of JSON-safe records: a DataFrame, a list of records, one
+    record, or ``{"instances": [...]}``."""
+    from .lineage import json_safe
+
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a DataFrame, without pandas here
+        data = data.astype(object).where(data.notna(), None).to_dict("records")
+    elif isinstance(data, Mapping):
+        data = data["instances"] if "instances" in data else [data]
+    if not isinstance(data, builtins.list | tuple):
+        raise DeploymentError(f"Cannot send {type(data).__name__} for prediction.",
+                              hint="Pass a DataFrame, a list of records (dicts) or one record.")
+    return [json_safe(dict(row)) if isinstance(row, Mapping) else json_safe(row) for row in data]
+
+
+def predict(name: str, data: Any, *, target: str | None = None) -> Any:
+    """Score ``data`` (DataFrame, records, one record) with deployment ``name``; returns the
+    server's answer (``predictions``, ``probabilities`` for classifiers, ``model``, ``version``).
+    """
+    return deployer(find_target(name, target)).predict(name, records(data))
+
+
+def delete(name: str, *, target: str | None = None) -> None:
+    """Stop the deployment and forget it."""
+    where = find_target(name, target)
+    backend = deployer(where)
+    try:
+        deployment = backend.get(name)
+    except DeploymentNotFoundError:
+        _forget(name)
+        raise
+    backend.delete(name)
+    _forget(name)
+    _fire(deployment, "delete")
+
+
+def build(model: Any, out: Path | str, *, target: str = DEFAULT_TARGET, **options: Any) -> Path:
+    """Write a container build context for ``model`` into folder ``out`` (Dockerfile, the model,
+    a lock of the packages it needs, the entrypoint) and return the folder.
+
+    Example::
+
+        kp.deploy.build("pump-failure:prod", "build/pump-failure")
+        # then: docker build -t pump-failure build/pump-failure
+    """
+    folder, _ = resolve_model(model)
+    return deployer(target).build(str(folder), Path(out).expanduser().resolve(), options)

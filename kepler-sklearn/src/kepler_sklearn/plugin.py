@@ -1,0 +1,62 @@
+"""kepler-sklearn's plugin module: records only, so listing plugins imports no scikit-learn.
+
+- trainers: every algorithm of :mod:`kepler_sklearn.algorithms` whose library is installed
+  (``xgboost`` and ``lightgbm`` appear with their extras);
+- SDK functions: ``kp.train.sklearn`` (any estimator) and ``kp.train.compare``;
+- model formats: ``skops``, ``xgboost-ubj``, ``lightgbm-text``;
+- config section ``sklearn`` (``trusted_types``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kepler.hookspecs import hookimpl
+from kepler.records import ConfigSectionSpec, ModelFormatSpec, SdkFunctionSpec, TrainerSpec
+
+from .algorithms import ALGORITHMS
+
+KEPLER_PLUGIN_API = ">=1.1,<2"
+
+
+@hookimpl
+def kepler_trainers() -> Iterator[TrainerSpec]:
+    for algorithm in ALGORITHMS.values():
+        if algorithm.available():
+            yield TrainerSpec(name=algorithm.name, tasks=algorithm.tasks,
+                              framework=algorithm.framework, description=algorithm.description,
+                              factory=f"kepler_sklearn.algorithms:{algorithm.name}")
+
+
+@hookimpl
+def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
+    yield SdkFunctionSpec(namespace="train", name="sklearn",
+                          target="kepler_sklearn.sdk:train_sklearn",
+                          description="Train any scikit-learn-compatible estimator.")
+    yield SdkFunctionSpec(namespace="train", name="compare",
+                          target="kepler_sklearn.compare:compare",
+                          description="Train several algorithms in parallel and rank them.")
+
+
+@hookimpl
+def kepler_model_formats() -> Iterator[ModelFormatSpec]:
+    yield ModelFormatSpec(name="skops", framework="scikit-learn",
+                          save="kepler_sklearn.formats:save_skops",
+                          load="kepler_sklearn.formats:load_skops", install="kepler-sklearn",
+                          description="scikit-learn pipelines with skops (allow-listed types).")
+    yield ModelFormatSpec(name="xgboost-ubj", framework="xgboost",
+                          save="kepler_sklearn.formats:save_xgboost",
+                          load="kepler_sklearn.formats:load_xgboost",
+                          install="kepler-sklearn[xgboost]",
+                          description="XGBoost's native UBJSON, preprocessing with skops.")
+    yield ModelFormatSpec(name="lightgbm-text", framework="lightgbm",
+                          save="kepler_sklearn.formats:save_lightgbm",
+                          load="kepler_sklearn.formats:load_lightgbm",
+                          install="kepler-sklearn[lightgbm]",
+                          description="LightGBM's native text format, preprocessing with skops.")
+
+
+@hookimpl
+def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
+    yield ConfigSectionSpec(name="sklearn", model="kepler_sklearn.config:SklearnSettings",
+                            description="scikit-learn trainers: extra trusted types for skops.")

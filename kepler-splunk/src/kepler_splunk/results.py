@@ -1,0 +1,187 @@
+"""``kp.results``: send what a model predicted back into Splunk, where people already look.
+
+Example::
+
+    import kepler as kp
+    report = kp.results.to_splunk(predictions, index="ml_predictions", sourcetype="_json",
+                                  fields=["asset_id"])
+    report.sent, report.failed, report.spooled
+
+    kp.results.metrics_to_splunk(df, metrics=["temperature", "vibration"],
+                                 dimensions=["asset_id"], index="plant_metrics")
+    kp.results.flush()          # deliver what was spooled while Splunk was unreachable
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from .config import SplunkConnection
+from .hec_events import Batch, Metadata, batches, encode_events
+from .hec_writer import HecError, HecWriter, WriteReport, send_all
+from .spool import Spool, spool_dir
+
+log = logging.getLogger(__name__)
+
+
+def _settings(connection: str | None) -> tuple[SplunkConnection, Spool]:
+    from kepler.config import load
+
+    section = load().section("splunk")
+    return section.connection(connection), Spool(spool_dir(section.spool_dir))
+
+
+def _spooler(spool: Spool, meta: dict[str, Any]) -> Any:
+    """Spool an undelivered batch with its write id and target, so a flush can resend it."""
+
+    def put(batch: Batch, reason: str) -> None:
+        spool.put(batch.lines, {**meta, **batch.tag, "rows": len(batch.rows),
+                                "row_numbers": batch.rows, "reason": reason})
+    return put
+
+
+def _progress(enabled: bool | None, total: int) -> Any:
+    from .progress import Progress
+
+    bar = Progress(enabled, label="hec")
+    bar.fetching(total)
+    return bar
+
+
+def _write(frame: Any, *, connection: str | None, ack: bool | None, progress: bool | None,
+           meta: Metadata, **encode: Any) -> WriteReport:
+    conn, spool = _settings(connection)
+    flushed = flush(connection=connection, progress=False) if spool.files() else None
+    write_id = uuid.uuid4().hex[:12]
+    bar = _progress(progress, len(frame))
+    writer = HecWriter(conn, ack=ack,
+                       on_undelivered=_spooler(spool, {"write_id": write_id, **meta.as_dict()}),
+                       on_progress=bar.advance)
+    try:
+        lines = encode_events(frame, write_id=write_id, meta=meta, **encode)
+        report = send_all(writer, batches(lines, conn.hec_batch_bytes))
+    finally:
+        bar.close()
+    report.rows = len(frame)
+    report.write_id = write_id
+    if flushed is not None:
+        report.flushed = flushed.sent
+    _fire(report, meta)
+    if report.spooled:
+        log.warning("%d row(s) spooled in %s; they go out with the next write or 'kepler "
+                    "results flush'", report.spooled, spool.folder)
+    return report
+
+
+def _fire(report: WriteReport, meta: Metadata) -> None:
+    from kepler.plugins import get_host
+    from kepler.records import PredictionEvent
+
+    get_host().fire("kepler_after_predictions",
+                    PredictionEvent(model="", version=None, rows=report.sent,
+                                    destination=f"splunk:{meta.index or 'default'}"))
+
+
+def to_splunk(
+    df: Any,
+    index: str | None = None,
+    sourcetype: str | None = "_json",
+    source: str | None = "kepler",
+    host: str | None = None,
+    time_field: str | None = None,
+    fields: Sequence[str] | None = None,
+    ack: bool | None = None,
+    *,
+    connection: str | None = None,
+    progress: bool | None = None,
+) -> WriteReport:
+    """Write each row of ``df`` as one HEC event; return what happened to every row.
+
+    ``time_field`` (or a ``_time`` column) sets each event's time; ``fields`` become indexed
+    fields (searchable as ``field::value`` and with ``tstats``). ``ack=True`` uses indexer
+    acknowledgement (default: ``splunk.hec_ack``). Every event carries ``kepler_row_id``.
+    Rows Splunk cannot take now are spooled on disk and delivered by the next write or
+    :func:`flush`; rows it can never take are listed in ``report.failed`` with its reason.
+    """
+    meta = Metadata(index=index, sourcetype=sourcetype, source=source, host=host)
+    return _write(df, connection=connection, ack=ack, progress=progress, meta=meta,
+                  time_field=time_field, fields=fields)
+
+
+def metrics_to_splunk(
+    df: Any,
+    metrics: Sequence[str],
+    dimensions: Sequence[str] = (),
+    index: str | None = None,
+    time_field: str | None = None,
+    *,
+    sourcetype: str | None = None,
+    source: str | None = "kepler",
+    host: str | None = None,
+    ack: bool | None = None,
+    connection: str | None = None,
+    progress: bool | None = None,
+) -> WriteReport:
+    """Write metric data points (HEC's multiple-measurement format) to a metrics index: one
+    point per row with every column of ``metrics`` as a measurement and ``dimensions`` as its
+    dimensions."""
+    meta = Metadata(index=index, sourcetype=sourcetype, source=source, host=host)
+    return _write(df, connection=connection, ack=ack, progress=progress, meta=meta,
+                  time_field=time_field, metrics=list(metrics), dimensions=list(dimensions))
+
+
+def flush(connection: str | None = None, index: str | None = None,
+          progress: bool | None = None) -> WriteReport:
+    """Deliver the spooled batches, oldest first. What Splunk still cannot take is spooled again;
+    the files read are removed only after that, so a crash mid-flush loses nothing (at worst
+    some rows are delivered twice, each with its ``kepler_row_id``). ``index`` sends them to
+    another index (after an 'incorrect index' error)."""
+    import orjson
+
+    conn, spool = _settings(connection)
+    report = WriteReport(ack=conn.hec_ack)
+    with spool.locked():
+        files = spool.files()
+        if not files:
+            return report
+        spooled = [spool.read(path) for path in files]
+        total = sum(len(s.lines) for s in spooled)
+        to_send = []
+        for item in spooled:
+            lines = item.lines
+            if index is not None:
+                lines = [orjson.dumps({**orjson.loads(line), "index": index}) for line in lines]
+            tag = {k: v for k, v in item.meta.items() if k in {"write_id", "index", "sourcetype",
+                                                               "source", "host"}}
+            if index is not None:
+                tag["index"] = index
+            to_send.append(Batch(list(item.meta.get("row_numbers") or range(len(lines))),
+                                 lines, tag))
+        bar = _progress(progress, total)
+        writer = HecWriter(conn, on_undelivered=_spooler(spool, {}), on_progress=bar.advance)
+        try:
+            report = send_all(writer, to_send)
+        except HecError:
+            _forget(spooled)  # every batch went out, failed, or was spooled anew
+            raise
+        finally:
+            bar.close()
+        _forget(spooled)
+        report.rows = total
+        report.flushed = report.sent
+    if report.spooled:
+        log.warning("%d row(s) still spooled: Splunk is not taking them yet", report.spooled)
+    return report
+
+
+def _forget(spooled: list[Any]) -> None:
+    for item in spooled:
+        item.path.unlink(missing_ok=True)
+
+
+def spooled_rows(connection: str | None = None) -> int:
+    """Rows waiting in the spool."""
+    return _settings(connection)[1].rows()

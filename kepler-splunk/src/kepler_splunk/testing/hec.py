@@ -1,0 +1,904 @@
+"""The HTTP Event Collector (HEC, port 8088 on a real Splunk): tokens, events, acks, faults.
+
+``HecCollector.handle`` answers one request of the HEC port the way splunkd does: token checks
+(``Authorization: Splunk TOKEN``, Basic with the token as password, ``?token=`` where the token
+allows it), JSON events concatenated or one per line (``Content-Encoding: gzip`` accepted),
+``/raw`` lines, indexer acknowledgement per channel, ``/health``. Every answer is
+``{"text": ..., "code": N}`` with splunkd's texts and HTTP statuses; a per-event error adds
+``"invalid-event-number"`` and the events before it are indexed (later ones are not).
+
+Accepted events are kept as received (``SplunkTestServer.hec_events``) and appended to the target
+index (``ingest.py``) so ``search index=NAME`` finds them: a JSON event is flattened to fields
+the way Splunk's JSON extraction names them (``a.b`` for nested objects, ``a{}`` for arrays),
+``fields`` become fields too, ``_raw`` holds the event text. Metric events (``"event": "metric"``
+with ``metric_name:NAME`` fields, or ``metric_name`` + ``_value``) become data points of a
+metric index.
+
+Faults for client tests (``hec_faults``): a share of data requests answered 503 "Server is busy",
+a share of connections closed without an answer (nothing indexed), a share of ackIds that never
+turn true (their events stay indexed). Draws come from seeded generators, so a run is repeatable
+as long as requests arrive in the same order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+import math
+import random
+import re
+import threading
+import time
+import traceback
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from kepler_splunk.testing.protocol import Request, Response
+
+__all__ = [
+    "HEC_MESSAGES",
+    "HecCollector",
+    "HecFaults",
+    "HecStats",
+    "HecToken",
+    "is_guid",
+]
+
+JSON_TYPE = "application/json; charset=UTF-8"
+
+HEC_MESSAGES: dict[int, tuple[str, int]] = {
+    0: ("Success", 200),
+    1: ("Token disabled", 403),
+    2: ("Token is required", 401),
+    3: ("Invalid authorization", 401),
+    4: ("Invalid token", 403),
+    5: ("No data", 400),
+    6: ("Invalid data format", 400),
+    7: ("Incorrect index", 400),
+    8: ("Internal server error", 500),
+    9: ("Server is busy", 503),
+    10: ("Data channel is missing", 400),
+    11: ("Invalid data channel", 400),
+    12: ("Event field is required", 400),
+    13: ("Event field cannot be blank", 400),
+    14: ("ACK is disabled", 400),
+    15: ("Error in handling indexed fields", 400),
+    16: ("Query string authorization is not enabled", 400),
+    17: ("HEC is healthy", 200),
+    18: ("HEC is unhealthy, queues are full", 503),
+    21: ("Invalid token", 400),  # the health endpoint's answers about a token
+    22: ("Token disabled", 400),
+}
+"""HEC status code -> (splunkd's text, HTTP status)."""
+
+CONTENT_TOO_LARGE_CODE = 413
+"""The ``code`` of the 413 answer to a body over ``max_content_length``. splunkd's own answer is
+not a HEC code; 413 is outside HEC's code list (0-27), so clients classify it by the status."""
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_PATHS = {
+    "/services/collector": "event",
+    "/services/collector/event": "event",
+    "/services/collector/event/1.0": "event",
+    "/services/collector/raw": "raw",
+    "/services/collector/raw/1.0": "raw",
+    "/services/collector/ack": "ack",
+    "/services/collector/ack/1.0": "ack",
+    "/services/collector/health": "health",
+    "/services/collector/health/1.0": "health",
+}
+_MEASURE = "metric_name:"
+_DROPPED_FIELDS = frozenset(
+    {"index", "splunk_server", "_bkt", "_cd", "_si", "_serial", "_sourcetype", "linecount"}
+)
+_MAX_EPOCH = 9_000_000_000  # beyond this, epoch seconds overflow nanoseconds (and are a bug)
+_MAX_GZIP_MEMBERS = 100_000
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.fullmatch(value))
+
+
+@dataclass
+class HecToken:
+    """One HEC token (an ``[http://NAME]`` stanza of inputs.conf)."""
+
+    name: str
+    token: str
+    index: str | None = None
+    indexes: tuple[str, ...] = ()
+    sourcetype: str | None = None
+    source: str | None = None
+    host: str | None = None
+    use_ack: bool = False
+    disabled: bool = False
+    query_string_auth: bool = False
+    description: str = ""
+    app: str = "splunk_httpinput"
+    created: float = field(default_factory=time.time)
+
+    def allows(self, index: str) -> bool:
+        return not self.indexes or index in self.indexes
+
+
+@dataclass(frozen=True)
+class HecFaults:
+    busy_rate: float = 0.0
+    drop_rate: float = 0.0
+    withhold_acks: float = 0.0
+    unhealthy: bool = False
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class HecStats:
+    """Counters of the HEC port since start (a snapshot; also readable as ``stats["requests"]``).
+
+    ``requests``: every HTTP request; ``events_indexed``: events stored in an index;
+    ``busy_replies``: 503 "Server is busy" answers (fault); ``dropped``: connections closed
+    without an answer (fault); ``acks_withheld``: ackIds that will never turn true (fault);
+    ``acks_issued``: ackIds handed out; ``events_rejected``: requests answered with a per-event
+    error; ``unindexed_events``: events accepted but not stored because their index is a metric
+    index and they are no valid metric data point (splunkd drops those too, logging "The metric
+    event is not properly structured").
+    """
+
+    requests: int = 0
+    events_indexed: int = 0
+    busy_replies: int = 0
+    dropped: int = 0
+    acks_withheld: int = 0
+    acks_issued: int = 0
+    events_rejected: int = 0
+    unindexed_events: int = 0
+
+    def __getitem__(self, key: str) -> int:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return int(getattr(self, key))
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class _Refusal(Exception):
+    def __init__(self, code: int, event_number: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.event_number = event_number
+
+
+@dataclass
+class _Channel:
+    next_id: int = 0
+    pending: dict[int, bool] = field(default_factory=dict)  # ackId -> will it turn true
+
+
+@dataclass
+class _Accepted:
+    """One accepted event: what the test sees (``record``) and what the index stores.
+
+    Event rows are built when they land in the index (``build``), not while the writer waits for
+    its answer: HEC indexes asynchronously too, and the server must not be the bottleneck of a
+    writer benchmark.
+    """
+
+    record: dict[str, Any]
+    index: str
+    rows: list[dict[str, Any]]  # zero rows: accepted but not indexable (metric index)
+    build: Any = None  # () -> list of rows, for event indexes
+
+    @property
+    def indexable(self) -> bool:
+        return self.build is not None or bool(self.rows)
+
+
+class HecCollector:
+    """The HEC port's state and request handling (thread-safe)."""
+
+    def __init__(
+        self,
+        engine: Any,
+        *,
+        server_name: str,
+        max_content_length: int,
+        record: Callable[[Request, Response | None, str | None], None] | None = None,
+    ) -> None:
+        if max_content_length < 1:
+            raise ValueError(f"hec_max_content_length must be >= 1, got {max_content_length}")
+        self.engine = engine
+        self.server_name = server_name
+        self.max_content_length = max_content_length
+        self._record = record
+        self._lock = threading.RLock()
+        self._store_lock = threading.Lock()  # serialises appends to indexes
+        self._buffered: dict[str, list[_Accepted]] = {}
+        self.engine.before_reads(self.land_buffered)
+        self._tokens: dict[str, HecToken] = {}
+        self._channels: dict[str, _Channel] = {}
+        self._events: list[dict[str, Any]] = []
+        self._stats = HecStats()
+        self._faults = HecFaults()
+        self._rngs: dict[str, random.Random] = {}
+        self._names = itertools.count(1)
+        self.set_faults(HecFaults())
+
+    # -- tokens -------------------------------------------------------------------------------
+
+    def add_token(
+        self,
+        token: str | None = None,
+        *,
+        name: str | None = None,
+        index: str | None = None,
+        indexes: Iterable[str] | None = None,
+        sourcetype: str | None = None,
+        source: str | None = None,
+        host: str | None = None,
+        use_ack: bool = False,
+        disabled: bool = False,
+        query_string_auth: bool = False,
+        description: str = "",
+        app: str = "splunk_httpinput",
+    ) -> HecToken:
+        """Register a token; ``token=None`` makes a GUID, ``name=None`` a unique name."""
+        value = str(uuid.uuid4()) if token is None else token
+        if not value or any(ch.isspace() for ch in value):
+            raise ValueError(f"invalid HEC token value {value!r}")
+        with self._lock:
+            if name is None:
+                name = f"token-{next(self._names)}"
+                while name in self._tokens:
+                    name = f"token-{next(self._names)}"
+            name = name.removeprefix("http://")
+            if not name or "/" in name:
+                raise ValueError(f"invalid HEC token name {name!r}")
+            if name in self._tokens:
+                raise ValueError(f"a HEC token named {name!r} already exists")
+            if any(existing.token == value for existing in self._tokens.values()):
+                raise ValueError("a HEC token with that value already exists")
+            created = HecToken(
+                name=name,
+                token=value,
+                index=index.lower() if index else None,
+                indexes=tuple(dict.fromkeys(i.lower() for i in (indexes or ()) if i)),
+                sourcetype=sourcetype or None,
+                source=source or None,
+                host=host or None,
+                use_ack=use_ack,
+                disabled=disabled,
+                query_string_auth=query_string_auth,
+                description=description,
+                app=app,
+            )
+            self._tokens[name] = created
+            return replace(created)
+
+    def tokens(self) -> list[HecToken]:
+        """Copies of every token, sorted by name."""
+        with self._lock:
+            return [replace(self._tokens[name]) for name in sorted(self._tokens)]
+
+    def token(self, name: str) -> HecToken | None:
+        with self._lock:
+            found = self._tokens.get(name.removeprefix("http://"))
+            return replace(found) if found is not None else None
+
+    def update_token(self, name: str, **changes: Any) -> HecToken:
+        """Change a token's settings (the fields of :class:`HecToken`); KeyError if unknown."""
+        with self._lock:
+            current = self._tokens[name.removeprefix("http://")]
+            if "token" in changes and changes["token"] != current.token:
+                value = changes["token"]
+                if any(other.token == value for other in self._tokens.values()):
+                    raise ValueError("a HEC token with that value already exists")
+            updated = replace(current, **changes)
+            self._tokens[current.name] = updated
+            return replace(updated)
+
+    def remove_token(self, name: str) -> bool:
+        with self._lock:
+            return self._tokens.pop(name.removeprefix("http://"), None) is not None
+
+    def _by_value(self, value: str) -> HecToken | None:
+        with self._lock:
+            for token in self._tokens.values():
+                if token.token == value:
+                    return replace(token)
+        return None
+
+    # -- faults and observation ---------------------------------------------------------------
+
+    def set_faults(self, faults: HecFaults) -> None:
+        for name in ("busy_rate", "drop_rate", "withhold_acks"):
+            rate = getattr(faults, name)
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {rate}")
+        with self._lock:
+            self._faults = faults
+            self._rngs = {
+                kind: random.Random(f"{faults.seed}:{kind}")  # noqa: S311 - not security
+                for kind in ("drop", "busy", "ack")
+            }
+
+    def _draw(self, kind: str, rate: float) -> bool:
+        """True for ``rate`` of the calls (no draw at all when the rate is 0 or 1)."""
+        if rate <= 0.0:
+            return False
+        if rate >= 1.0:
+            return True
+        with self._lock:
+            return self._rngs[kind].random() < rate
+
+    @property
+    def stats(self) -> HecStats:
+        with self._lock:
+            return self._stats
+
+    def _count(self, **increments: int) -> None:
+        with self._lock:
+            values = asdict(self._stats)
+            for key, amount in increments.items():
+                values[key] += amount
+            self._stats = HecStats(**values)
+
+    def events(self, index: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                dict(event)
+                for event in self._events
+                if index is None or event.get("index") == index.lower()
+            ]
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response | None:
+        """The answer to one request, or None: close the connection without answering."""
+        self._count(requests=1)
+        token_name: str | None = None
+        try:
+            response, token_name = self._route(request)
+        except _Refusal as refusal:
+            response = _reply(refusal.code, refusal.event_number)
+        except Exception:  # a bug in the test server: answer as splunkd's internal error
+            traceback.print_exc()
+            response = _reply(8)
+        if self._record is not None:
+            self._record(request, response, token_name)
+        return response
+
+    def _route(self, request: Request) -> tuple[Response | None, str | None]:
+        path = request.path.rstrip("/") or "/"
+        kind = _PATHS.get(path)
+        if kind is None:
+            body = {"text": "The requested URL was not found on this server.", "code": 404}
+            return _json(404, body), None
+        if kind == "health":
+            if request.method not in ("GET", "POST"):
+                return _method_not_allowed(), None
+            return self._health(request), None
+        if request.method != "POST":
+            return _method_not_allowed(), None
+        token = self._authenticate(request)
+        if kind == "ack":
+            return self._ack(request, token), token.name
+        faults = self._faults
+        if self._draw("drop", faults.drop_rate):
+            self._count(dropped=1)
+            return None, token.name
+        if self._draw("busy", faults.busy_rate):
+            self._count(busy_replies=1)
+            return _reply(9), token.name
+        channel = self._channel(request, token)
+        body = self._body(request)
+        arrival = time.time()
+        if kind == "event":
+            accepted, refusal = self._parse_events(body, request, token, channel, arrival)
+        else:
+            accepted, refusal = self._parse_raw(body, request, token, channel, arrival)
+        self._store(accepted)
+        if refusal is not None:
+            self._count(events_rejected=1)
+            raise refusal
+        extra: dict[str, Any] = {}
+        if token.use_ack:
+            assert channel is not None
+            extra["ackId"] = self._issue_ack(channel)
+        return _reply(0, extra=extra), token.name
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def _authenticate(self, request: Request) -> HecToken:
+        header = request.header("Authorization")
+        via_query = False
+        if header is not None and header.strip():
+            scheme, _, credential = header.strip().partition(" ")
+            credential = credential.strip()
+            scheme = scheme.lower()
+            if scheme == "splunk" and credential:
+                value = credential
+            elif scheme == "basic" and credential:
+                try:
+                    decoded = base64.b64decode(credential, validate=True).decode("utf-8")
+                except (binascii.Error, UnicodeDecodeError):
+                    raise _Refusal(3) from None
+                value = decoded.partition(":")[2]
+                if not value:
+                    raise _Refusal(3)
+            else:
+                raise _Refusal(3)
+        else:
+            query = request.params.get("token")
+            if not query:
+                raise _Refusal(2)
+            value, via_query = query, True
+        token = self._by_value(value)
+        if token is None:
+            raise _Refusal(4)
+        if via_query and not token.query_string_auth:
+            raise _Refusal(16)
+        if token.disabled:
+            raise _Refusal(1)
+        return token
+
+    @staticmethod
+    def _channel(request: Request, token: HecToken) -> str | None:
+        channel = request.header("X-Splunk-Request-Channel") or request.params.get("channel")
+        if channel:
+            if not is_guid(channel.strip()):
+                raise _Refusal(11)
+            return channel.strip().lower()
+        if token.use_ack:
+            raise _Refusal(10)
+        return None
+
+    def _body(self, request: Request) -> bytes:
+        body = request.body
+        encoding = (request.header("Content-Encoding") or "").strip().lower()
+        if encoding == "gzip":
+            body = _gunzip(body, self.max_content_length)
+        elif encoding not in ("", "identity"):
+            raise _Refusal(6)
+        if len(body) > self.max_content_length:
+            raise _Refusal(CONTENT_TOO_LARGE_CODE)
+        return body
+
+    def _indexes(self) -> dict[str, Any]:
+        """The server's indexes by name (one snapshot per request)."""
+        return {index.name: index for index in self.engine.index_list(settle=False)}
+
+    @staticmethod
+    def _index_for(name: str | None, token: HecToken, indexes: Mapping[str, Any]) -> Any:
+        target = (name or token.index or "main").lower()
+        index = indexes.get(target)
+        if index is None or not token.allows(target):
+            return None
+        return index
+
+    # -- /event -------------------------------------------------------------------------------
+
+    def _parse_events(
+        self,
+        body: bytes,
+        request: Request,
+        token: HecToken,
+        channel: str | None,
+        arrival: float,
+    ) -> tuple[list[_Accepted], _Refusal | None]:
+        default_host = _request_host(request, self.server_name)
+        indexes = self._indexes()
+        fast = _line_objects(body)
+        if fast is not None:  # one JSON object per line: orjson, no stream decoding
+            accepted: list[_Accepted] = []
+            for number, event in enumerate(fast):
+                if not isinstance(event, dict):
+                    return accepted, _Refusal(6, number)
+                try:
+                    accepted.append(self._event(event, token, channel, arrival, default_host,
+                                                indexes))
+                except _Refusal as refusal:
+                    return accepted, _Refusal(refusal.code, number)
+            return (accepted, None) if accepted else ([], _Refusal(5))
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return [], _Refusal(6, 0)
+        decoder = json.JSONDecoder()
+        accepted = []
+        position, length = 0, len(text)
+        while position < length:  # each turn consumes at least one character or stops
+            while position < length and text[position].isspace():
+                position += 1
+            if position >= length:
+                break
+            number = len(accepted)
+            try:
+                event, end = decoder.raw_decode(text, position)
+            except json.JSONDecodeError:
+                return accepted, _Refusal(6, number)
+            if not isinstance(event, dict):
+                return accepted, _Refusal(6, number)
+            try:
+                accepted.append(self._event(event, token, channel, arrival, default_host, indexes))
+            except _Refusal as refusal:
+                return accepted, _Refusal(refusal.code, number)
+            position = end
+        if not accepted:
+            return [], _Refusal(5)
+        return accepted, None
+
+    def _event(
+        self,
+        event: dict[str, Any],
+        token: HecToken,
+        channel: str | None,
+        arrival: float,
+        default_host: str,
+        indexes: Mapping[str, Any],
+    ) -> _Accepted:
+        if "event" not in event:
+            raise _Refusal(12)
+        payload = event["event"]
+        if payload is None or (
+            isinstance(payload, (str, dict, list)) and not _has_content(payload)
+        ):
+            raise _Refusal(13)
+        moment = _event_time(event.get("time"), arrival)
+        metadata = {}
+        for key in ("host", "source", "sourcetype"):
+            value = event.get(key)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise _Refusal(6)
+            metadata[key] = str(value)
+        index_name = event.get("index")
+        if index_name is not None and not isinstance(index_name, str):
+            raise _Refusal(7)
+        indexed = _indexed_fields(event.get("fields"))
+        index = self._index_for(index_name, token, indexes)
+        if index is None:
+            raise _Refusal(7)
+        host = metadata.get("host") or token.host or default_host
+        source = metadata.get("source") or token.source or f"http:{token.name}"
+        sourcetype = metadata.get("sourcetype") or token.sourcetype or "httpevent"
+        record = {**event, "index": index.name, "_token": token.name, "_channel": channel}
+        common = {
+            "_time": _moment(moment),
+            "host": host,
+            "source": source,
+            "sourcetype": sourcetype,
+        }
+        if index.datatype == "metric":
+            return _Accepted(record, index.name, _metric_points(payload, indexed, common))
+
+        def build() -> list[dict[str, Any]]:
+            fields: dict[str, Any] = {}
+            if isinstance(payload, dict):
+                _flatten(payload, "", fields)
+            row = {name: _collapse(values) for name, values in fields.items()}
+            row.update(indexed)
+            for name in _DROPPED_FIELDS:
+                row.pop(name, None)
+            row.update(common)
+            row["_raw"] = _raw_text(payload)
+            row["_indextime"] = int(arrival)
+            return [row]
+
+        return _Accepted(record, index.name, [], build)
+
+    # -- /raw ---------------------------------------------------------------------------------
+
+    def _parse_raw(
+        self,
+        body: bytes,
+        request: Request,
+        token: HecToken,
+        channel: str | None,
+        arrival: float,
+    ) -> tuple[list[_Accepted], _Refusal | None]:
+        text = body.decode("utf-8", "replace")
+        lines = [line for line in text.splitlines() if line.strip()]
+        if not lines:
+            return [], _Refusal(5)
+        params = request.params
+        index = self._index_for(params.get("index") or None, token, self._indexes())
+        if index is None:
+            return [], _Refusal(7)
+        given = {
+            key: params.get(key)
+            for key in ("host", "source", "sourcetype")
+            if params.get(key) not in (None, "")
+        }
+        common = {
+            "_time": _moment(arrival),
+            "host": given.get("host") or token.host or _request_host(request, self.server_name),
+            "source": given.get("source") or token.source or f"http:{token.name}",
+            "sourcetype": given.get("sourcetype") or token.sourcetype or "httpevent",
+        }
+        accepted = []
+        for line in lines:
+            record = {"event": line, **given}
+            record.update({"index": index.name, "_token": token.name, "_channel": channel})
+            rows: list[dict[str, Any]] = []
+            if index.datatype == "event":
+                rows = [{**common, "_raw": line, "_indextime": int(arrival)}]
+            accepted.append(_Accepted(record, index.name, rows))
+        return accepted, None
+
+    # -- storing ------------------------------------------------------------------------------
+
+    def _store(self, accepted: list[_Accepted]) -> None:
+        if not accepted:
+            return
+
+        by_index: dict[str, list[_Accepted]] = {}
+        for item in accepted:
+            if item.indexable:
+                by_index.setdefault(item.index, []).append(item)
+        unindexed = sum(1 for item in accepted if not item.indexable)
+        with self._store_lock:
+            # Rows wait in a buffer and land in the index at the next search (see
+            # ``land_buffered``): copying the whole index on every request would make a writer
+            # that sends many small requests look slow because of the server, not itself.
+            for name, items in by_index.items():
+                self._buffered.setdefault(name, []).extend(items)
+            with self._lock:
+                self._events.extend(item.record for item in accepted)
+        self._count(events_indexed=len(accepted) - unindexed, unindexed_events=unindexed)
+
+    def land_buffered(self) -> None:
+        """Append the buffered HEC rows to their indexes (called before any index read)."""
+        from kepler_splunk.testing.ingest import append_rows
+
+        with self._store_lock:
+            buffered, self._buffered = self._buffered, {}
+            for name, items in buffered.items():
+                rows = [row for item in items
+                        for row in (item.build() if item.build is not None else item.rows)]
+                try:
+                    append_rows(self.engine, name, rows)
+                except KeyError:  # the index was replaced or removed meanwhile
+                    continue
+
+    # -- acknowledgement ----------------------------------------------------------------------
+
+    def _issue_ack(self, channel: str) -> int:
+        withheld = self._draw("ack", self._faults.withhold_acks)
+        with self._lock:
+            state = self._channels.setdefault(channel, _Channel())
+            ack_id = state.next_id
+            state.next_id += 1
+            state.pending[ack_id] = not withheld
+        self._count(acks_issued=1, acks_withheld=int(withheld))
+        return ack_id
+
+    def _ack(self, request: Request, token: HecToken) -> Response:
+        if not token.use_ack:
+            raise _Refusal(14)
+        channel = self._channel(request, token)
+        assert channel is not None
+        body = self._body(request)
+        try:
+            document = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise _Refusal(6) from None
+        if not isinstance(document, dict) or not isinstance(document.get("acks"), list):
+            raise _Refusal(6)
+        ids = document["acks"]
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise _Refusal(6)
+        answers: dict[str, bool] = {}
+        with self._lock:
+            state = self._channels.get(channel, _Channel())
+            for ack_id in ids:
+                done = state.pending.get(ack_id) is True
+                if done:
+                    del state.pending[ack_id]  # an id answered true is forgotten
+                answers[str(ack_id)] = done
+        return _json(200, {"acks": answers})
+
+    # -- /health ------------------------------------------------------------------------------
+
+    def _health(self, request: Request) -> Response:
+        if self._faults.unhealthy:
+            return _reply(18)
+        header = (request.header("Authorization") or "").strip()
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() == "splunk" and credential.strip():
+            token = self._by_value(credential.strip())
+            if token is None:
+                return _reply(21)
+            if token.disabled:
+                return _reply(22)
+        return _reply(17)
+
+
+# -- replies ----------------------------------------------------------------------------------
+
+
+def _json(status: int, document: Mapping[str, Any]) -> Response:
+    body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(status, body, JSON_TYPE)
+
+
+def _reply(
+    code: int, event_number: int | None = None, extra: Mapping[str, Any] | None = None
+) -> Response:
+    if code == CONTENT_TOO_LARGE_CODE:
+        return _json(413, {"text": "Content too large", "code": code})
+    text, status = HEC_MESSAGES[code]
+    document: dict[str, Any] = {"text": text, "code": code}
+    if event_number is not None:
+        document["invalid-event-number"] = event_number
+    document.update(extra or {})
+    return _json(status, document)
+
+
+def _method_not_allowed() -> Response:
+    return _json(405, {"text": "Method Not Allowed", "code": 405})
+
+
+# -- event helpers ----------------------------------------------------------------------------
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress a gzip body (all members), refusing more than ``limit`` bytes of output."""
+    out = bytearray()
+    remaining = data
+    for _ in range(_MAX_GZIP_MEMBERS):
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += decompressor.decompress(remaining, limit + 1 - len(out))
+        except zlib.error:
+            raise _Refusal(6) from None
+        if len(out) > limit or decompressor.unconsumed_tail:
+            raise _Refusal(CONTENT_TOO_LARGE_CODE)
+        if not decompressor.eof:
+            raise _Refusal(6)  # truncated
+        remaining = decompressor.unused_data
+        if not remaining.strip(b"\x00"):
+            return bytes(out)
+    raise _Refusal(6)
+
+
+def _line_objects(body: bytes) -> list[Any] | None:
+    """Every line of a newline-separated body parsed with orjson, or None when any line is not a
+    whole JSON value (concatenated objects, invalid JSON): the exact stream decoder then finds
+    where the bad event starts."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson ships with kepler-splunk
+        return None
+    try:
+        return [orjson.loads(line) for line in body.split(b"\n") if line.strip()]
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _has_content(value: str | dict[str, Any] | list[Any]) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else bool(value)
+
+
+def _event_time(value: Any, arrival: float) -> float:
+    if value is None or value == "":
+        return arrival
+    if isinstance(value, bool):
+        raise _Refusal(6)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise _Refusal(6) from None
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _Refusal(6)
+    if abs(value) > _MAX_EPOCH:
+        raise _Refusal(6)  # milliseconds sent as seconds, most likely
+    return float(value)
+
+
+def _indexed_fields(fields: Any) -> dict[str, Any]:
+    """``fields``: values must be strings or numbers, or arrays of those (else code 15)."""
+    if fields is None:
+        return {}
+    if not isinstance(fields, dict):
+        raise _Refusal(15)
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if not name:
+            raise _Refusal(15)
+        if isinstance(value, list):
+            if not all(_indexable(item) for item in value):
+                raise _Refusal(15)
+            out[name] = [str(item) if isinstance(item, str) else item for item in value]
+        elif _indexable(value):
+            out[name] = value
+        else:
+            raise _Refusal(15)
+    return out
+
+
+def _indexable(value: Any) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+    )
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, list[Any]]) -> None:
+    """Splunk's JSON field names: ``a.b`` for nested objects, ``a{}`` for array elements."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list):
+        for item in value:
+            _flatten(item, f"{prefix}{{}}", out)
+    elif value is not None and prefix:
+        out.setdefault(prefix, []).append(value)
+
+
+def _collapse(values: list[Any]) -> Any:
+    if len(values) == 1:
+        return values[0]
+    return [_text(value) for value in values]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _raw_text(payload: Any) -> str:
+    if isinstance(payload, str):
+        return payload
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def _metric_points(
+    payload: Any, indexed: dict[str, Any], common: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Data points of a metric event (none if it is not one: splunkd drops such events)."""
+    if payload != "metric":
+        return []
+    measures: list[tuple[str, Any]] = []
+    dimensions: dict[str, Any] = {}
+    for name, value in indexed.items():
+        if name.startswith(_MEASURE):
+            measures.append((name[len(_MEASURE) :], value))
+        elif name not in ("metric_name", "_value"):
+            dimensions[name] = value
+    if "metric_name" in indexed:
+        measures.append((str(indexed["metric_name"]), indexed.get("_value")))
+    points = []
+    for metric, raw in measures:
+        number = _number(raw)
+        if metric and number is not None:
+            points.append({**dimensions, **common, "metric_name": metric, "_value": number})
+    return points
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _moment(epoch: float) -> datetime:
+    """Epoch seconds as a UTC datetime: exact to the microsecond, where a float of
+    nanoseconds would not be (1700000000.25 s must stay .250)."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _request_host(request: Request, fallback: str) -> str:
+    """splunkd's default ``host`` for HEC events: the Host header the client sent."""
+    return (request.header("Host") or "").strip() or fallback

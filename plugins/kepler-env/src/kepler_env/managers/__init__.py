@@ -1,0 +1,1 @@
+"""The environment managers kepler-env contributes (each a ``kepler.protocols.EnvManager``)."""
