@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 ROW_ID_FIELD = "kepler_row_id"
+#: Rows encoded at once: large enough for Arrow's kernels to amortise, small enough that the
+#: first batches go out quickly.
+ENCODE_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -70,47 +73,51 @@ def _plain(series: pd.Series) -> list[Any]:
     return [None if v is pd.NA else v for v in values]
 
 
-def encode_events(
-    frame: pd.DataFrame, *, write_id: str, meta: Metadata, time_field: str | None = None,
-    fields: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
-    dimensions: Sequence[str] | None = None,
-) -> Iterator[tuple[int, bytes]]:
-    """``(row number, JSON line)`` per row: events, or metric data points when ``metrics``."""
-    import orjson
-
+def _resolve_columns(frame: pd.DataFrame, time_field: str | None,
+                     needed: Sequence[str]) -> tuple[str | None, list[float | None] | None]:
+    """The time column in use and its epoch seconds; checks every named column exists."""
     columns = list(frame.columns)
     time_column = time_field or ("_time" if "_time" in columns else None)
     if time_column is not None and time_column not in columns:
         raise KeplerError(f"time_field {time_column!r} is not a column.",
                           hint=f"Columns: {', '.join(map(str, columns))}.")
-    indexed = list(fields or [])
-    missing = [c for c in [*indexed, *(metrics or []), *(dimensions or [])] if c not in columns]
+    missing = [c for c in needed if c not in columns]
     if missing:
         raise KeplerError(f"Column(s) {', '.join(map(repr, missing))} do not exist.",
                           hint=f"Columns: {', '.join(map(str, columns))}.")
     times = _epoch_seconds(frame[time_column]) if time_column else None
-    header = meta.as_dict()
-    if metrics is not None:
-        yield from _metric_points(frame, metrics, dimensions or [], times, header, write_id)
-        return
-    body_columns = [c for c in columns if c != time_column]
-    values = {c: _plain(frame[c]) for c in body_columns}
-    indexed_values = {c: values[c] for c in indexed}
-    dumps = orjson.dumps
-    for row in range(len(frame)):
-        event = {c: v[row] for c, v in values.items() if v[row] is not None}
-        record: dict[str, Any] = {"event": event, **header}
-        if times is not None and times[row] is not None:
-            record["time"] = times[row]
-        extra = {c: _field_value(v[row]) for c, v in indexed_values.items() if v[row] is not None}
-        record["fields"] = {**extra, ROW_ID_FIELD: f"{write_id}:{row}"}
-        yield row, dumps(record)
+    return time_column, times
 
 
-def _field_value(value: Any) -> Any:
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return value if isinstance(value, str) else str(value)
+def event_batches(
+    frame: pd.DataFrame, *, write_id: str, meta: Metadata, limit: int,
+    time_field: str | None = None, fields: Sequence[str] | None = None,
+) -> Iterator[Batch]:
+    """Every row as one HEC event, in batches of at most ``limit`` bytes (built with Arrow)."""
+    from .hec_json import event_lines
+
+    indexed = list(fields or [])
+    time_column, times = _resolve_columns(frame, time_field, indexed)
+    body_columns = [c for c in frame.columns if c != time_column]
+    # Encoded a slice at a time, so the first requests leave while later rows are encoded.
+    for start in range(0, len(frame), ENCODE_ROWS):
+        part = frame.iloc[start:start + ENCODE_ROWS]
+        lines = event_lines(part, write_id=write_id, metadata=meta.as_dict(),
+                            times=None if times is None else times[start:start + ENCODE_ROWS],
+                            body_columns=body_columns, indexed=indexed, first_row=start)
+        for batch in array_batches(lines, limit):
+            batch.rows = range(batch.rows.start + start, batch.rows.stop + start)
+            yield batch
+
+
+def metric_batches(
+    frame: pd.DataFrame, *, write_id: str, meta: Metadata, limit: int, metrics: Sequence[str],
+    dimensions: Sequence[str] = (), time_field: str | None = None,
+) -> Iterator[Batch]:
+    """Every row as one metric data point (HEC's multiple-measurement format)."""
+    _, times = _resolve_columns(frame, time_field, [*metrics, *dimensions])
+    yield from batches(_metric_points(frame, metrics, dimensions, times, meta.as_dict(),
+                                      write_id), limit)
 
 
 def _metric_points(frame: pd.DataFrame, metrics: Sequence[str], dimensions: Sequence[str],
@@ -143,30 +150,47 @@ def _metric_points(frame: pd.DataFrame, metrics: Sequence[str], dimensions: Sequ
 
 @dataclass
 class Batch:
-    """Events sent in one request: their row numbers and the JSON lines; ``tag`` travels with
-    every part of the batch (the spool keeps the write id and target in it)."""
+    """Events sent in one request: their row numbers and newline-terminated JSON lines, kept as
+    one contiguous buffer (``data``) with each line's start (``starts``, plus the end), so a
+    batch costs no per-event Python objects; ``tag`` travels with every part of the batch (the
+    spool keeps the write id and target in it)."""
 
-    rows: list[int]
-    lines: list[bytes]
+    rows: Sequence[int]
+    data: bytes
+    starts: Sequence[int]
     tag: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, rows: Sequence[int], lines: Sequence[bytes],
+           tag: dict[str, Any] | None = None) -> Batch:
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line) + 1)
+        return cls(list(rows), b"".join(line + b"\n" for line in lines), starts, tag or {})
+
+    @property
+    def lines(self) -> list[bytes]:
+        return [self.data[a:b - 1] for a, b in zip(self.starts[:-1], self.starts[1:],
+                                                   strict=True)]
 
     @property
     def size(self) -> int:
-        return sum(len(line) + 1 for line in self.lines)
+        return len(self.data)
 
     def body(self) -> bytes:
-        return b"\n".join(self.lines)
+        return self.data
+
+    def part(self, start: int, stop: int) -> Batch:
+        begin, end = self.starts[start], self.starts[stop]
+        return Batch(self.rows[start:stop], self.data[begin:end],
+                     [x - begin for x in self.starts[start:stop + 1]], self.tag)
 
     def split(self) -> tuple[Batch, Batch]:
         half = len(self.rows) // 2
-        return (Batch(self.rows[:half], self.lines[:half], self.tag),
-                Batch(self.rows[half:], self.lines[half:], self.tag))
+        return self.part(0, half), self.part(half, len(self.rows))
 
     def after(self, position: int) -> Batch:
-        return Batch(self.rows[position:], self.lines[position:], self.tag)
-
-    def part(self, start: int, stop: int) -> Batch:
-        return Batch(self.rows[start:stop], self.lines[start:stop], self.tag)
+        return self.part(position, len(self.rows))
 
 
 def batches(lines: Iterator[tuple[int, bytes]], limit: int) -> Iterator[Batch]:
@@ -177,10 +201,35 @@ def batches(lines: Iterator[tuple[int, bytes]], limit: int) -> Iterator[Batch]:
     size = 0
     for row, line in lines:
         if chunk and size + len(line) + 1 > limit:
-            yield Batch(rows, chunk)
+            yield Batch.of(rows, chunk)
             rows, chunk, size = [], [], 0
         rows.append(row)
         chunk.append(line)
         size += len(line) + 1
     if chunk:
-        yield Batch(rows, chunk)
+        yield Batch.of(rows, chunk)
+
+
+def array_batches(lines: Any, limit: int) -> Iterator[Batch]:
+    """Cut an Arrow array of newline-terminated lines into batches of at most ``limit`` bytes,
+    slicing its character buffer directly (no per-line objects)."""
+    import numpy as np
+    import pyarrow as pa
+
+    lines = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+    count = len(lines)
+    if not count:
+        return
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:
+                                                                 lines.offset + count + 1]
+    data = memoryview(lines.buffers()[2])
+    start = 0
+    while start < count:
+        base = int(offsets[start])
+        # the last line that still fits (at least one line per batch)
+        stop = int(np.searchsorted(offsets, base + limit, side="right")) - 1
+        stop = min(max(stop, start + 1), count)
+        end = int(offsets[stop])
+        yield Batch(range(start, stop), bytes(data[base:end]),
+                    (offsets[start:stop + 1] - base).tolist())
+        start = stop

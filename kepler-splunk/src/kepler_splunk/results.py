@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import SplunkConnection
-from .hec_events import Batch, Metadata, batches, encode_events
+from .hec_events import Batch, Metadata, event_batches, metric_batches
 from .hec_writer import HecError, HecWriter, WriteReport, send_all
 from .spool import Spool, spool_dir
 
@@ -39,7 +39,7 @@ def _spooler(spool: Spool, meta: dict[str, Any]) -> Any:
 
     def put(batch: Batch, reason: str) -> None:
         spool.put(batch.lines, {**meta, **batch.tag, "rows": len(batch.rows),
-                                "row_numbers": batch.rows, "reason": reason})
+                                "row_numbers": list(batch.rows), "reason": reason})
     return put
 
 
@@ -52,7 +52,7 @@ def _progress(enabled: bool | None, total: int) -> Any:
 
 
 def _write(frame: Any, *, connection: str | None, ack: bool | None, progress: bool | None,
-           meta: Metadata, **encode: Any) -> WriteReport:
+           meta: Metadata, metrics: Sequence[str] | None = None, **encode: Any) -> WriteReport:
     conn, spool = _settings(connection)
     flushed = flush(connection=connection, progress=False) if spool.files() else None
     write_id = uuid.uuid4().hex[:12]
@@ -61,8 +61,13 @@ def _write(frame: Any, *, connection: str | None, ack: bool | None, progress: bo
                        on_undelivered=_spooler(spool, {"write_id": write_id, **meta.as_dict()}),
                        on_progress=bar.advance)
     try:
-        lines = encode_events(frame, write_id=write_id, meta=meta, **encode)
-        report = send_all(writer, batches(lines, conn.hec_batch_bytes))
+        if metrics is not None:
+            parts = metric_batches(frame, write_id=write_id, meta=meta,
+                                   limit=conn.hec_batch_bytes, metrics=metrics, **encode)
+        else:
+            parts = event_batches(frame, write_id=write_id, meta=meta,
+                                  limit=conn.hec_batch_bytes, **encode)
+        report = send_all(writer, parts)
     finally:
         bar.close()
     report.rows = len(frame)
@@ -158,8 +163,10 @@ def flush(connection: str | None = None, index: str | None = None,
                                                                "source", "host"}}
             if index is not None:
                 tag["index"] = index
-            to_send.append(Batch(list(item.meta.get("row_numbers") or range(len(lines))),
-                                 lines, tag))
+            numbers = item.meta.get("row_numbers")
+            if not isinstance(numbers, list) or len(numbers) != len(lines):
+                numbers = list(range(len(lines)))
+            to_send.append(Batch.of(numbers, lines, tag))
         bar = _progress(progress, total)
         writer = HecWriter(conn, on_undelivered=_spooler(spool, {}), on_progress=bar.advance)
         try:

@@ -131,7 +131,7 @@ def test_a_per_event_error_names_the_row_and_the_rest_is_sent(hec):
             for i in range(6)]
     bad = json.dumps({"index": "ml_predictions", "fields": {"a": "b"}}).encode()  # no event
     lines = [*good[:3], bad, *good[3:]]
-    report = send_all(HecWriter(settings()), [Batch(list(range(10, 17)), lines)])
+    report = send_all(HecWriter(settings()), [Batch.of(range(10, 17), lines)])
     assert [(f.row, f.code) for f in report.failed] == [(13, 12)]
     assert report.sent == 6
     assert sorted(e["event"]["n"] for e in hec.hec_events(index="ml_predictions")) == list(
@@ -205,18 +205,18 @@ def test_a_crash_mid_write_keeps_what_was_spooled(hec, monkeypatch):
     monkeypatch.setenv("KEPLER_SPLUNK__HEC_URL", f"http://127.0.0.1:{dead}")
     monkeypatch.setenv("KEPLER_SPLUNK__HEC_MAX_RETRIES", "0")
     monkeypatch.setenv("KEPLER_SPLUNK__HEC_BATCH_BYTES", "5000")
-    real_batches = hec_events.batches
+    real_batches = hec_events.event_batches
 
-    def crash_after_some(lines, limit):
-        for number, batch in enumerate(real_batches(lines, limit)):
+    def crash_after_some(*args, **kwargs):
+        for number, batch in enumerate(real_batches(*args, **kwargs)):
             if number == 6:
                 raise KeyboardInterrupt
             yield batch
 
-    monkeypatch.setattr("kepler_splunk.results.batches", crash_after_some)
+    monkeypatch.setattr("kepler_splunk.results.event_batches", crash_after_some)
     with pytest.raises(KeyboardInterrupt):
         kp.results.to_splunk(predictions(1_000), index="ml_predictions", progress=False)
-    monkeypatch.setattr("kepler_splunk.results.batches", real_batches)
+    monkeypatch.setattr("kepler_splunk.results.event_batches", real_batches)
     monkeypatch.setenv("KEPLER_SPLUNK__HEC_URL", hec.hec_url)
     report = kp.results.flush()
     assert report.sent > 0 and not report.spooled

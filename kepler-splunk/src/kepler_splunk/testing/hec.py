@@ -180,23 +180,67 @@ class _Channel:
     pending: dict[int, bool] = field(default_factory=dict)  # ackId -> will it turn true
 
 
-@dataclass
 class _Accepted:
     """One accepted event: what the test sees (``record``) and what the index stores.
 
-    Event rows are built when they land in the index (``build``), not while the writer waits for
-    its answer: HEC indexes asynchronously too, and the server must not be the bottleneck of a
-    writer benchmark.
+    Both are built on demand, not while the writer waits for its answer (HEC indexes
+    asynchronously too): a writer benchmark must measure the writer, not this server.
     """
 
-    record: dict[str, Any]
-    index: str
-    rows: list[dict[str, Any]]  # zero rows: accepted but not indexable (metric index)
-    build: Any = None  # () -> list of rows, for event indexes
+    __slots__ = ("arrival", "channel", "event", "host", "index", "indexed", "moment", "rows",
+                 "source", "sourcetype", "token")
+
+    def __init__(self, event: dict[str, Any], index: str, token: str, channel: str | None,
+                 rows: list[dict[str, Any]] | None = None) -> None:
+        self.event = event
+        self.index = index
+        self.token = token
+        self.channel = channel
+        #: Rows already built (raw and metric events); None: an event row, built when it lands.
+        self.rows = rows
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return {**self.event, "index": self.index, "_token": self.token, "_channel": self.channel}
 
     @property
     def indexable(self) -> bool:
-        return self.build is not None or bool(self.rows)
+        return self.rows is None or bool(self.rows)
+
+    def stored_rows(self) -> list[dict[str, Any]]:
+        if self.rows is not None:
+            return self.rows
+        payload = self.event["event"]
+        fields: dict[str, Any] = {}
+        if isinstance(payload, dict):
+            _flatten(payload, "", fields)
+        row = {name: _collapse(values) for name, values in fields.items()}
+        row.update(self.indexed)
+        for name in _DROPPED_FIELDS:
+            row.pop(name, None)
+        row.update({"_time": _moment(self.moment), "host": self.host, "source": self.source,
+                    "sourcetype": self.sourcetype, "_raw": _raw_text(payload),
+                    "_indextime": int(self.arrival)})
+        return [row]
+
+
+class _IndexMemo(dict):  # type: ignore[type-arg]
+    """The server's indexes for one request, remembering each (name, token) resolution."""
+
+    def __init__(self, indexes: Mapping[str, Any]) -> None:
+        super().__init__(indexes)
+        self._resolved: dict[tuple[str | None, str], Any] = {}
+
+    def resolve(self, name: str | None, token: HecToken) -> Any:
+        key = (name, token.name)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            target = (name or token.index or "main").lower()
+            index = self.get(target)
+            found = index if index is not None and token.allows(target) else None
+            self._resolved[key] = found
+            return found
 
 
 class HecCollector:
@@ -222,7 +266,7 @@ class HecCollector:
         self.engine.before_reads(self.land_buffered)
         self._tokens: dict[str, HecToken] = {}
         self._channels: dict[str, _Channel] = {}
-        self._events: list[dict[str, Any]] = []
+        self._events: list[_Accepted] = []
         self._stats = HecStats()
         self._faults = HecFaults()
         self._rngs: dict[str, random.Random] = {}
@@ -351,9 +395,9 @@ class HecCollector:
     def events(self, index: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [
-                dict(event)
-                for event in self._events
-                if index is None or event.get("index") == index.lower()
+                item.record
+                for item in self._events
+                if index is None or item.index == index.lower()
             ]
 
     # -- requests -----------------------------------------------------------------------------
@@ -475,6 +519,8 @@ class HecCollector:
 
     @staticmethod
     def _index_for(name: str | None, token: HecToken, indexes: Mapping[str, Any]) -> Any:
+        if isinstance(indexes, _IndexMemo):
+            return indexes.resolve(name, token)
         target = (name or token.index or "main").lower()
         index = indexes.get(target)
         if index is None or not token.allows(target):
@@ -492,7 +538,7 @@ class HecCollector:
         arrival: float,
     ) -> tuple[list[_Accepted], _Refusal | None]:
         default_host = _request_host(request, self.server_name)
-        indexes = self._indexes()
+        indexes = _IndexMemo(self._indexes())
         fast = _line_objects(body)
         if fast is not None:  # one JSON object per line: orjson, no stream decoding
             accepted: list[_Accepted] = []
@@ -542,56 +588,63 @@ class HecCollector:
         default_host: str,
         indexes: Mapping[str, Any],
     ) -> _Accepted:
-        if "event" not in event:
-            raise _Refusal(12)
-        payload = event["event"]
+        # The common case (a dict event, a numeric time, text metadata, text fields) takes the
+        # short branches: this runs once per event while the writer waits.
+        try:
+            payload = event["event"]
+        except KeyError:
+            raise _Refusal(12) from None
         if payload is None or (
-            isinstance(payload, (str, dict, list)) and not _has_content(payload)
+            type(payload) in (str, dict, list) and not _has_content(payload)
         ):
             raise _Refusal(13)
-        moment = _event_time(event.get("time"), arrival)
-        metadata = {}
+        stamp = event.get("time")
+        if type(stamp) is float or type(stamp) is int:
+            if not math.isfinite(stamp) or abs(stamp) > _MAX_EPOCH:
+                raise _Refusal(6)
+            moment = float(stamp)
+        else:
+            moment = _event_time(stamp, arrival)
+        metadata: dict[str, str] = {}
         for key in ("host", "source", "sourcetype"):
             value = event.get(key)
             if value is None or value == "":
                 continue
-            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                raise _Refusal(6)
-            metadata[key] = str(value)
+            if type(value) is not str:
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise _Refusal(6)
+                value = str(value)
+            metadata[key] = value
         index_name = event.get("index")
-        if index_name is not None and not isinstance(index_name, str):
+        if index_name is not None and type(index_name) is not str:
             raise _Refusal(7)
-        indexed = _indexed_fields(event.get("fields"))
+        fields = event.get("fields")
+        if fields is None:
+            indexed: dict[str, Any] = {}
+        elif type(fields) is dict and all(
+                type(v) is str and k for k, v in fields.items()):
+            indexed = fields
+        else:
+            indexed = _indexed_fields(fields)
         index = self._index_for(index_name, token, indexes)
         if index is None:
             raise _Refusal(7)
         host = metadata.get("host") or token.host or default_host
         source = metadata.get("source") or token.source or f"http:{token.name}"
         sourcetype = metadata.get("sourcetype") or token.sourcetype or "httpevent"
-        record = {**event, "index": index.name, "_token": token.name, "_channel": channel}
-        common = {
-            "_time": _moment(moment),
-            "host": host,
-            "source": source,
-            "sourcetype": sourcetype,
-        }
         if index.datatype == "metric":
-            return _Accepted(record, index.name, _metric_points(payload, indexed, common))
-
-        def build() -> list[dict[str, Any]]:
-            fields: dict[str, Any] = {}
-            if isinstance(payload, dict):
-                _flatten(payload, "", fields)
-            row = {name: _collapse(values) for name, values in fields.items()}
-            row.update(indexed)
-            for name in _DROPPED_FIELDS:
-                row.pop(name, None)
-            row.update(common)
-            row["_raw"] = _raw_text(payload)
-            row["_indextime"] = int(arrival)
-            return [row]
-
-        return _Accepted(record, index.name, [], build)
+            common = {"_time": _moment(moment), "host": host, "source": source,
+                      "sourcetype": sourcetype}
+            return _Accepted(event, index.name, token.name, channel,
+                             rows=_metric_points(payload, indexed, common))
+        accepted = _Accepted(event, index.name, token.name, channel)
+        accepted.indexed = indexed
+        accepted.moment = moment
+        accepted.arrival = arrival
+        accepted.host = host
+        accepted.source = source
+        accepted.sourcetype = sourcetype
+        return accepted
 
     # -- /raw ---------------------------------------------------------------------------------
 
@@ -624,12 +677,11 @@ class HecCollector:
         }
         accepted = []
         for line in lines:
-            record = {"event": line, **given}
-            record.update({"index": index.name, "_token": token.name, "_channel": channel})
             rows: list[dict[str, Any]] = []
             if index.datatype == "event":
                 rows = [{**common, "_raw": line, "_indextime": int(arrival)}]
-            accepted.append(_Accepted(record, index.name, rows))
+            accepted.append(_Accepted({"event": line, **given}, index.name, token.name, channel,
+                                      rows=rows))
         return accepted, None
 
     # -- storing ------------------------------------------------------------------------------
@@ -650,7 +702,7 @@ class HecCollector:
             for name, items in by_index.items():
                 self._buffered.setdefault(name, []).extend(items)
             with self._lock:
-                self._events.extend(item.record for item in accepted)
+                self._events.extend(accepted)
         self._count(events_indexed=len(accepted) - unindexed, unindexed_events=unindexed)
 
     def land_buffered(self) -> None:
@@ -660,8 +712,7 @@ class HecCollector:
         with self._store_lock:
             buffered, self._buffered = self._buffered, {}
             for name, items in buffered.items():
-                rows = [row for item in items
-                        for row in (item.build() if item.build is not None else item.rows)]
+                rows = [row for item in items for row in item.stored_rows()]
                 try:
                     append_rows(self.engine, name, rows)
                 except KeyError:  # the index was replaced or removed meanwhile
@@ -776,6 +827,17 @@ def _line_objects(body: bytes) -> list[Any] | None:
         import orjson
     except ImportError:  # pragma: no cover - orjson ships with kepler-splunk
         return None
+    stripped = body.strip()
+    if not stripped:
+        return []
+    try:
+        # JSON text never holds a raw newline, so between objects it is a separator: one parse
+        # of the whole body as an array. A newline inside a pretty-printed object makes this
+        # invalid JSON, never a different valid one, so such bodies take the per-line path.
+        parsed = orjson.loads(b"[" + stripped.replace(b"\n", b",") + b"]")
+        return parsed if isinstance(parsed, list) else None
+    except orjson.JSONDecodeError:
+        pass
     try:
         return [orjson.loads(line) for line in body.split(b"\n") if line.strip()]
     except orjson.JSONDecodeError:
