@@ -85,17 +85,28 @@ def json_values(series: pd.Series, *, as_text: bool = False) -> Any:
     return _orjson_values(series.astype(object).where(series.notna(), np.nan))
 
 
-def _object_body(fragments: list[Any], count: int) -> Any:
-    """``"a":1,"b":"x"`` per row from per-column fragments (nulls skipped)."""
+def _object_body(columns: list[tuple[str, Any]], count: int) -> Any:
+    """``"a":1,"b":"x"`` per row from ``(name, JSON values)`` pairs; missing values left out.
+
+    One variadic join builds every row: a column without missing values contributes its key as a
+    literal and its values as they are; a column with missing values contributes one fragment
+    per row (``,"key":value``, null where missing) so a missing value takes its key and comma
+    with it. Every piece starts with a comma, and the row's first comma is trimmed.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not fragments:
+    pieces: list[Any] = []
+    for name, values in columns:
+        key = "," + _key(name)
+        if values.null_count == 0:
+            pieces += [key, values]
+        else:
+            pieces.append(pc.binary_join_element_wise(key, values, ""))
+    if not pieces:
         return pa.array([""] * count, type=pa.string())
-    # A leading non-null element keeps rows whose every fragment is null (Arrow drops such rows
-    # from binary_join_element_wise with null_handling="skip"); its separator is trimmed off.
-    joined = pc.binary_join_element_wise(pa.array([""] * count, type=pa.string()), *fragments,
-                                         ",", null_handling="skip")
+    joined = pc.binary_join_element_wise(pa.array([""] * count, type=pa.string()), *pieces, "",
+                                         null_handling="replace", null_replacement="")
     return pc.utf8_ltrim(joined, ",")
 
 
@@ -111,21 +122,12 @@ def event_lines(
     import pyarrow.compute as pc
 
     count = len(frame)
-    fragments = []
-    for name in body_columns:
-        values = json_values(frame[name])
-        fragments.append(pc.binary_join_element_wise(_key(name), values, ""))
-    body = _object_body(fragments, count)
-
-    field_fragments = []
-    for name in indexed:
-        values = json_values(frame[name], as_text=True)
-        field_fragments.append(pc.binary_join_element_wise(_key(name), values, ""))
+    body = _object_body([(name, json_values(frame[name])) for name in body_columns], count)
     row_ids = pc.cast(pa.array(np.arange(first_row, first_row + count, dtype=np.int64)),
                       pa.string())
-    field_fragments.append(pc.binary_join_element_wise(
-        f'"{ROW_ID_FIELD}":"{write_id}:', row_ids, '"', ""))
-    fields = _object_body(field_fragments, count)
+    row_id_values = pc.binary_join_element_wise(f'"{write_id}:', row_ids, '"', "")
+    fields = _object_body([*((name, json_values(frame[name], as_text=True)) for name in indexed),
+                           (ROW_ID_FIELD, row_id_values)], count)
 
     if times is not None:
         stamps = pa.array(times, type=pa.float64())

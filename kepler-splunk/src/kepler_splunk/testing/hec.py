@@ -14,6 +14,12 @@ the way Splunk's JSON extraction names them (``a.b`` for nested objects, ``a{}``
 with ``metric_name:NAME`` fields, or ``metric_name`` + ``_value``) become data points of a
 metric index.
 
+So that a writer benchmark measures the writer, a request costs this server little: a large body
+is checked column by column (pyarrow's JSON reader, ``_columnar_count``), anything that check
+cannot vouch for is checked event by event (the exact path, which alone decides refusals), and
+a body whose events are all accepted is kept as it is (``_Batch``), parsed again into events
+only when a test reads them or a search needs the index.
+
 Faults for client tests (``hec_faults``): a share of data requests answered 503 "Server is busy",
 a share of connections closed without an answer (nothing indexed), a share of ackIds that never
 turn true (their events stay indexed). Draws come from seeded generators, so a run is repeatable
@@ -99,6 +105,17 @@ _DROPPED_FIELDS = frozenset(
 )
 _MAX_EPOCH = 9_000_000_000  # beyond this, epoch seconds overflow nanoseconds (and are a bug)
 _MAX_GZIP_MEMBERS = 100_000
+_COLUMNAR_MIN_BYTES = 32_768
+"""Bodies from this size on are checked column by column first: pyarrow's reader costs about
+0.1 ms per call whatever the size, more than it saves on fewer than ~100 events."""
+_COLUMNAR_MAX_EPOCH = 8_999_999_999.0  # a margin below _MAX_EPOCH: no rounding question
+_COLUMNAR_MAX_DEPTH = 32  # deeper documents take the exact path (and its recursion limits)
+_STARTS_WITH_OBJECT = re.compile(rb"[ \t\r\n]*\{")
+_PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character ``str.strip()`` removes (``str.isspace``), for the blank-event check."""
 
 
 def is_guid(value: str) -> bool:
@@ -187,11 +204,28 @@ class _Accepted:
     asynchronously too): a writer benchmark must measure the writer, not this server.
     """
 
-    __slots__ = ("arrival", "channel", "event", "host", "index", "indexed", "moment", "rows",
-                 "source", "sourcetype", "token")
+    __slots__ = (
+        "arrival",
+        "channel",
+        "event",
+        "host",
+        "index",
+        "indexed",
+        "moment",
+        "rows",
+        "source",
+        "sourcetype",
+        "token",
+    )
 
-    def __init__(self, event: dict[str, Any], index: str, token: str, channel: str | None,
-                 rows: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        event: dict[str, Any],
+        index: str,
+        token: str,
+        channel: str | None,
+        rows: list[dict[str, Any]] | None = None,
+    ) -> None:
         self.event = event
         self.index = index
         self.token = token
@@ -218,9 +252,16 @@ class _Accepted:
         row.update(self.indexed)
         for name in _DROPPED_FIELDS:
             row.pop(name, None)
-        row.update({"_time": _moment(self.moment), "host": self.host, "source": self.source,
-                    "sourcetype": self.sourcetype, "_raw": _raw_text(payload),
-                    "_indextime": int(self.arrival)})
+        row.update(
+            {
+                "_time": _moment(self.moment),
+                "host": self.host,
+                "source": self.source,
+                "sourcetype": self.sourcetype,
+                "_raw": _raw_text(payload),
+                "_indextime": int(self.arrival),
+            }
+        )
         return [row]
 
 
@@ -242,6 +283,78 @@ class _IndexMemo(dict):  # type: ignore[type-arg]
             self._resolved[key] = found
             return found
 
+    def frozen(self) -> _Resolved:
+        """The resolutions made so far, keeping only each index's name and type (a deferred
+        batch must not keep old index objects, and their data, alive)."""
+        return _Resolved(
+            {
+                key: None if index is None else _IndexRef(index.name, index.datatype)
+                for key, index in self._resolved.items()
+            }
+        )
+
+
+@dataclass(frozen=True)
+class _IndexRef:
+    name: str
+    datatype: str
+
+
+class _Resolved:
+    """The index resolutions of one request, replayed when its deferred events are parsed."""
+
+    __slots__ = ("_resolved",)
+
+    def __init__(self, resolved: dict[tuple[str | None, str], _IndexRef | None]) -> None:
+        self._resolved = resolved
+
+    def resolve(self, name: str | None, token: HecToken) -> _IndexRef | None:
+        return self._resolved.get((name, token.name))
+
+    def names(self) -> frozenset[str]:
+        return frozenset(ref.name for ref in self._resolved.values() if ref is not None)
+
+
+class _Batch:
+    """The events of one request, all accepted, kept as the request's body.
+
+    Parsing them into per-event objects at request time, and keeping those, is what made this
+    server slower than the writers it measures (the objects alone cost more garbage-collector
+    time than the parse). The body is parsed again, by the same exact code that checks events
+    one by one, only when a test reads the events (``hec_events``) or they land in an index.
+    """
+
+    __slots__ = ("_body", "_items", "_lock", "_replay", "count", "indexes")
+
+    def __init__(
+        self,
+        body: bytes,
+        count: int,
+        indexes: frozenset[str],
+        replay: Callable[[bytes], list[_Accepted]],
+    ) -> None:
+        self._body = body
+        self._items: list[_Accepted] | None = None
+        self._lock = threading.Lock()
+        self._replay = replay
+        self.count = count
+        #: The names of the (event) indexes its events go to.
+        self.indexes = indexes
+
+    def __len__(self) -> int:
+        return self.count
+
+    def items(self) -> list[_Accepted]:
+        with self._lock:
+            if self._items is None:
+                items = self._replay(self._body)
+                if len(items) != self.count:  # pragma: no cover - a bug of the fast check
+                    raise RuntimeError(
+                        f"HEC batch replay gave {len(items)} events, {self.count} were accepted"
+                    )
+                self._items, self._body = items, b""
+            return self._items
+
 
 class HecCollector:
     """The HEC port's state and request handling (thread-safe)."""
@@ -262,12 +375,12 @@ class HecCollector:
         self._record = record
         self._lock = threading.RLock()
         self._store_lock = threading.Lock()  # serialises appends to indexes
-        self._buffered: dict[str, list[_Accepted]] = {}
+        self._buffered: dict[str, list[_Accepted | _Batch]] = {}
         self.engine.before_reads(self.land_buffered)
         self._tokens: dict[str, HecToken] = {}
         self._channels: dict[str, _Channel] = {}
-        self._events: list[_Accepted] = []
-        self._stats = HecStats()
+        self._events: list[_Accepted | _Batch] = []
+        self._counters = dict.fromkeys(HecStats.__dataclass_fields__, 0)
         self._faults = HecFaults()
         self._rngs: dict[str, random.Random] = {}
         self._names = itertools.count(1)
@@ -383,22 +496,27 @@ class HecCollector:
     @property
     def stats(self) -> HecStats:
         with self._lock:
-            return self._stats
+            return HecStats(**self._counters)
 
     def _count(self, **increments: int) -> None:
         with self._lock:
-            values = asdict(self._stats)
             for key, amount in increments.items():
-                values[key] += amount
-            self._stats = HecStats(**values)
+                self._counters[key] += amount
 
     def events(self, index: str | None = None) -> list[dict[str, Any]]:
+        wanted = None if index is None else index.lower()
         with self._lock:
-            return [
-                item.record
-                for item in self._events
-                if index is None or item.index == index.lower()
-            ]
+            items = list(self._events)
+        records: list[dict[str, Any]] = []
+        for item in items:  # deferred batches are parsed outside the lock
+            if isinstance(item, _Batch):
+                if wanted is None or wanted in item.indexes:
+                    records.extend(
+                        one.record for one in item.items() if wanted is None or one.index == wanted
+                    )
+            elif wanted is None or item.index == wanted:
+                records.append(item.record)
+        return records
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -519,7 +637,7 @@ class HecCollector:
 
     @staticmethod
     def _index_for(name: str | None, token: HecToken, indexes: Mapping[str, Any]) -> Any:
-        if isinstance(indexes, _IndexMemo):
+        if isinstance(indexes, (_IndexMemo, _Resolved)):
             return indexes.resolve(name, token)
         target = (name or token.index or "main").lower()
         index = indexes.get(target)
@@ -536,9 +654,49 @@ class HecCollector:
         token: HecToken,
         channel: str | None,
         arrival: float,
-    ) -> tuple[list[_Accepted], _Refusal | None]:
+    ) -> tuple[list[_Accepted] | _Batch, _Refusal | None]:
+        """The events of a body: a deferred batch when all of them are accepted ordinary events
+        (checked column by column, or one by one), else the accepted ones and the refusal."""
         default_host = _request_host(request, self.server_name)
         indexes = _IndexMemo(self._indexes())
+        context = (token, channel, arrival, default_host)
+        if len(body) >= _COLUMNAR_MIN_BYTES:
+            count = _columnar_count(body, token, indexes)
+            if count is not None:
+                return self._deferred(body, count, context, indexes), None
+        accepted, refusal = self._exact_events(body, *context, indexes)
+        if refusal is None and all(item.rows is None for item in accepted):
+            return self._deferred(body, len(accepted), context, indexes), None
+        return accepted, refusal
+
+    def _deferred(
+        self,
+        body: bytes,
+        count: int,
+        context: tuple[HecToken, str | None, float, str],
+        indexes: _IndexMemo,
+    ) -> _Batch:
+        resolved = indexes.frozen()
+
+        def replay(data: bytes) -> list[_Accepted]:
+            accepted, refusal = self._exact_events(data, *context, resolved)
+            if refusal is not None:  # pragma: no cover - a bug of the fast check
+                raise RuntimeError(f"HEC batch replay refused event {refusal.event_number}")
+            return accepted
+
+        return _Batch(body, count, resolved.names(), replay)
+
+    def _exact_events(
+        self,
+        body: bytes,
+        token: HecToken,
+        channel: str | None,
+        arrival: float,
+        default_host: str,
+        indexes: Mapping[str, Any] | _Resolved,
+    ) -> tuple[list[_Accepted], _Refusal | None]:
+        """The exact path: every event parsed and checked one by one, in order, stopping at the
+        first bad one (splunkd's ``invalid-event-number``)."""
         fast = _line_objects(body)
         if fast is not None:  # one JSON object per line: orjson, no stream decoding
             accepted: list[_Accepted] = []
@@ -546,8 +704,9 @@ class HecCollector:
                 if not isinstance(event, dict):
                     return accepted, _Refusal(6, number)
                 try:
-                    accepted.append(self._event(event, token, channel, arrival, default_host,
-                                                indexes))
+                    accepted.append(
+                        self._event(event, token, channel, arrival, default_host, indexes)
+                    )
                 except _Refusal as refusal:
                     return accepted, _Refusal(refusal.code, number)
             return (accepted, None) if accepted else ([], _Refusal(5))
@@ -594,9 +753,7 @@ class HecCollector:
             payload = event["event"]
         except KeyError:
             raise _Refusal(12) from None
-        if payload is None or (
-            type(payload) in (str, dict, list) and not _has_content(payload)
-        ):
+        if payload is None or (type(payload) in (str, dict, list) and not _has_content(payload)):
             raise _Refusal(13)
         stamp = event.get("time")
         if type(stamp) is float or type(stamp) is int:
@@ -621,8 +778,7 @@ class HecCollector:
         fields = event.get("fields")
         if fields is None:
             indexed: dict[str, Any] = {}
-        elif type(fields) is dict and all(
-                type(v) is str and k for k, v in fields.items()):
+        elif type(fields) is dict and all(type(v) is str and k for k, v in fields.items()):
             indexed = fields
         else:
             indexed = _indexed_fields(fields)
@@ -633,10 +789,19 @@ class HecCollector:
         source = metadata.get("source") or token.source or f"http:{token.name}"
         sourcetype = metadata.get("sourcetype") or token.sourcetype or "httpevent"
         if index.datatype == "metric":
-            common = {"_time": _moment(moment), "host": host, "source": source,
-                      "sourcetype": sourcetype}
-            return _Accepted(event, index.name, token.name, channel,
-                             rows=_metric_points(payload, indexed, common))
+            common = {
+                "_time": _moment(moment),
+                "host": host,
+                "source": source,
+                "sourcetype": sourcetype,
+            }
+            return _Accepted(
+                event,
+                index.name,
+                token.name,
+                channel,
+                rows=_metric_points(payload, indexed, common),
+            )
         accepted = _Accepted(event, index.name, token.name, channel)
         accepted.indexed = indexed
         accepted.moment = moment
@@ -680,14 +845,23 @@ class HecCollector:
             rows: list[dict[str, Any]] = []
             if index.datatype == "event":
                 rows = [{**common, "_raw": line, "_indextime": int(arrival)}]
-            accepted.append(_Accepted({"event": line, **given}, index.name, token.name, channel,
-                                      rows=rows))
+            accepted.append(
+                _Accepted({"event": line, **given}, index.name, token.name, channel, rows=rows)
+            )
         return accepted, None
 
     # -- storing ------------------------------------------------------------------------------
 
-    def _store(self, accepted: list[_Accepted]) -> None:
+    def _store(self, accepted: list[_Accepted] | _Batch) -> None:
         if not accepted:
+            return
+        if isinstance(accepted, _Batch):
+            with self._store_lock:
+                for name in accepted.indexes:
+                    self._buffered.setdefault(name, []).append(accepted)
+                with self._lock:
+                    self._events.append(accepted)
+            self._count(events_indexed=accepted.count)
             return
 
         by_index: dict[str, list[_Accepted]] = {}
@@ -712,7 +886,14 @@ class HecCollector:
         with self._store_lock:
             buffered, self._buffered = self._buffered, {}
             for name, items in buffered.items():
-                rows = [row for item in items for row in item.stored_rows()]
+                rows = []
+                for item in items:
+                    if isinstance(item, _Batch):
+                        for one in item.items():
+                            if one.index == name:
+                                rows.extend(one.stored_rows())
+                    else:
+                        rows.extend(item.stored_rows())
                 try:
                     append_rows(self.engine, name, rows)
                 except KeyError:  # the index was replaced or removed meanwhile
@@ -842,6 +1023,162 @@ def _line_objects(body: bytes) -> list[Any] | None:
         return [orjson.loads(line) for line in body.split(b"\n") if line.strip()]
     except orjson.JSONDecodeError:
         return None
+
+
+def _columnar_count(body: bytes, token: HecToken, indexes: _IndexMemo) -> int | None:
+    """The number of events in ``body`` when a column-by-column check shows that the exact path
+    would accept every one of them as an ordinary event; None when it cannot tell.
+
+    pyarrow's JSON reader (C++) parses the whole body into columns, which are checked the way
+    ``HecCollector._event`` checks one event: ``event`` present and not blank, ``time`` a finite
+    number in range, ``host``/``source``/``sourcetype``/``index`` text, ``fields`` values text or
+    numbers (or arrays of them), every index resolvable for the token and an event index.
+    Anything else (a refusal to come, a metric index, a shape the columns cannot decide,
+    something pyarrow reads more leniently than JSON allows) gives None, and the exact path
+    decides: so answers, ``invalid-event-number`` included, are the same either way.
+    """
+    if not _STARTS_WITH_OBJECT.match(body):
+        return None  # (pyarrow 26 crashes on a body that is only ``null``)
+    if not body.isascii():
+        try:  # pyarrow keeps invalid UTF-8 in strings as it is; the exact path refuses it
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.json as pj
+    except ImportError:  # pragma: no cover - pyarrow ships with kepler-splunk
+        return None
+    text = pa.string()
+    schema = pa.schema(
+        [
+            ("time", pa.float64()),
+            ("index", text),
+            ("host", text),
+            ("source", text),
+            ("sourcetype", text),
+        ]
+    )
+    try:
+        table = pj.read_json(
+            pa.BufferReader(body),
+            read_options=pj.ReadOptions(use_threads=False, block_size=len(body) + 1),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="infer"
+            ),
+        )
+        if table.num_rows == 0 or "event" not in table.column_names:
+            return None
+        table = table.combine_chunks()
+        columns = {name: table.column(name).chunk(0) for name in table.column_names}
+        if not all(_columnar_plain(column, 0) for column in columns.values()):
+            return None
+        if not _columnar_events(columns["event"], pa, pc):
+            return None
+        fields = columns.get("fields")
+        if fields is not None and not _columnar_fields(fields, pa):
+            return None
+        bounds = pc.min_max(columns["time"]).as_py()
+        if any(v is not None and abs(v) > _COLUMNAR_MAX_EPOCH for v in bounds.values()):
+            return None
+        given = columns["index"]
+        names = pc.unique(given.drop_null()).to_pylist() + ([None] if given.null_count else [])
+    except Exception:  # whatever pyarrow makes of the body, the exact path decides
+        return None
+    for name in names:
+        index = indexes.resolve(name, token)
+        if index is None or index.datatype != "event":
+            return None
+    return int(table.num_rows)
+
+
+def _columnar_plain(array: Any, depth: int) -> bool:
+    """Only the types pyarrow's JSON reader infers, nested at most ``_COLUMNAR_MAX_DEPTH`` deep,
+    and no NaN or infinity (which pyarrow reads, as ``NaN``, ``Inf``, ..., and JSON has not)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = array.type
+    if depth > _COLUMNAR_MAX_DEPTH:
+        return False
+    if pa.types.is_floating(kind):
+        # a NaN or an infinity makes the sum one (so may a huge sum: then the exact path decides)
+        total = pc.sum(array).as_py()
+        return total is None or math.isfinite(total)
+    if pa.types.is_struct(kind):
+        return all(_columnar_plain(child, depth + 1) for child in array.flatten())
+    if pa.types.is_list(kind):
+        return _columnar_plain(array.flatten(), depth + 1)
+    return (
+        pa.types.is_null(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_timestamp(kind)
+    )
+
+
+def _columnar_events(events: Any, pa: Any, pc: Any) -> bool:
+    """Every ``event`` present and not blank (code 12, 13): a non-empty string, object or
+    array, or a number or boolean."""
+    if events.null_count:  # missing or null
+        return False
+    kind = events.type
+    if pa.types.is_struct(kind):
+        # an object with at least one key: some child present in every row ({"a": null} reads
+        # like {}, so it takes the exact path)
+        children = events.flatten()
+        if any(child.null_count == 0 for child in children):
+            return True
+        present = None
+        for child in children:
+            valid = child.is_valid()
+            present = valid if present is None else pc.or_(present, valid)
+        return present is not None and bool(pc.all(present, min_count=0).as_py())
+    if pa.types.is_string(kind):
+        trimmed = pc.utf8_trim(events, characters=_PY_WHITESPACE)
+        return bool(pc.all(pc.greater(pc.utf8_length(trimmed), 0), min_count=0).as_py())
+    if pa.types.is_list(kind):
+        return bool(pc.all(pc.greater(pc.list_value_length(events), 0), min_count=0).as_py())
+    # an ISO date string (inferred as a timestamp) is never blank
+    return (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_timestamp(kind)
+    )
+
+
+def _columnar_fields(fields: Any, pa: Any) -> bool:
+    """``fields`` absent, null or an object of non-empty names whose values are strings,
+    numbers or arrays of those (code 15); a null value reads like a missing key, so any null
+    inside takes the exact path."""
+    kind = fields.type
+    if pa.types.is_null(kind):
+        return True
+    if not pa.types.is_struct(kind):
+        return False
+    for number, child in enumerate(fields.flatten()):
+        if not kind.field(number).name or child.null_count != fields.null_count:
+            return False
+        value = child.type
+        if pa.types.is_list(value):
+            items = child.flatten()
+            if items.null_count or not (len(items) == 0 or _columnar_scalar(items.type, pa)):
+                return False
+        elif not _columnar_scalar(value, pa):
+            return False
+    return True
+
+
+def _columnar_scalar(kind: Any, pa: Any) -> bool:
+    return (
+        pa.types.is_string(kind)
+        or pa.types.is_timestamp(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+    )
 
 
 def _has_content(value: str | dict[str, Any] | list[Any]) -> bool:

@@ -1,0 +1,5 @@
+"""kepler-torch: PyTorch models under kp.train."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,810 @@
+"""Train, evaluate and describe one PyTorch network: the engine behind ``kp.train.pytorch``.
+
+The data goes through exactly what the scikit-learn trainers use (kepler-sklearn's checks, task
+inference, ``split="time"``, the same held-out rows for the same ``random_state``, the same
+preprocessing and metrics against the same naive baselines), so a PyTorch model and a random
+forest trained on one table rank fairly in one leaderboard. What is PyTorch's own: the network,
+the training loop (mini-batches, optimizer, loss, early stopping, a progress bar per epoch, the
+loss curve), the device and the payload formats.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import difflib
+import inspect
+import logging
+import math
+import random
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from kepler.artifact import FormatInfo, ModelManifest, TargetInfo, TrainerInfo, TrainingInfo
+from kepler.errors import TrainingError
+from kepler.lineage import describe_data, json_safe
+from kepler.model import Model
+from kepler.registry import check_name
+from kepler.schema import FeatureSchema
+from kepler_sklearn import metrics as evaluation
+from kepler_sklearn.data import Prepared, find_time_column, folds, holdout, prepare
+from kepler_sklearn.preprocessing import build_preprocessor
+from kepler_sklearn.training import default_name
+from torch import nn
+
+from . import __version__
+from .architectures import ARCHITECTURES, BUILTIN_CLASSES, Architecture
+from .devices import resolve_device
+from .environment import environment
+from .formats import jit_quietly
+from .predictor import TorchModel, json_classes
+
+log = logging.getLogger(__name__)
+
+#: Keywords of ``kp.train.pytorch`` itself; anything else is a parameter of the network.
+KEPLER_KEYWORDS = ("target", "model", "epochs", "batch_size", "lr", "optimizer", "loss",
+                   "early_stopping", "device", "window", "horizon", "features", "task",
+                   "test_size", "split", "cv", "random_state", "name", "time_column",
+                   "progress", "validation_fraction", "weight_decay", "save")
+#: Sizes Kepler passes to a user's module class when its ``__init__`` takes them.
+SIZE_ARGUMENTS = ("in_features", "out_features", "window")
+
+OPTIMIZERS: dict[str, tuple[Callable[..., torch.optim.Optimizer], dict[str, Any]]] = {
+    "adamw": (torch.optim.AdamW, {}),
+    "adam": (torch.optim.Adam, {}),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9}),
+    "rmsprop": (torch.optim.RMSprop, {}),
+}
+LOSSES: dict[str, Callable[[], nn.Module]] = {
+    "cross_entropy": nn.CrossEntropyLoss,
+    "mse": nn.MSELoss,
+    "mae": nn.L1Loss,
+    "l1": nn.L1Loss,
+    "huber": nn.HuberLoss,
+    "smooth_l1": nn.SmoothL1Loss,
+}
+DEFAULT_LOSS = {"classification": "cross_entropy", "regression": "mse", "forecasting": "mse"}
+#: Sequence models: the window when none is given (a day of hourly readings).
+DEFAULT_WINDOW = 24
+#: ``early_stopping=True``: epochs without a better validation loss before stopping.
+DEFAULT_PATIENCE = 5
+
+
+# --- what network -----------------------------------------------------------------------------
+
+
+@dataclass
+class Network:
+    """The network to train: a built-in architecture, a user's class, or a user's instance."""
+
+    label: str
+    architecture: Architecture | None = None
+    cls: type[nn.Module] | None = None
+    instance: nn.Module | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    sequence: bool = False
+
+    @property
+    def builtin(self) -> bool:
+        return self.architecture is not None
+
+    def valid_params(self) -> list[str]:
+        if self.architecture is not None:
+            return list(self.architecture.defaults)
+        if self.cls is not None:
+            return [p for p in _init_parameters(self.cls) if p not in SIZE_ARGUMENTS]
+        return []
+
+    def build(self, in_features: int, out_features: int, window: int | None) -> nn.Module:
+        if self.architecture is not None:
+            return self.architecture.build(in_features, out_features, window, self.params)
+        if self.cls is not None:
+            accepted = _init_parameters(self.cls)
+            sizes = {"in_features": in_features, "out_features": out_features, "window": window}
+            given = {k: v for k, v in sizes.items() if k in accepted and v is not None}
+            try:
+                return self.cls(**given, **self.params)
+            except TypeError as exc:
+                raise TrainingError(
+                    f"Cannot build {self.label}: {exc}",
+                    hint="Kepler calls your class with the keywords in_features, out_features "
+                    "(and window) when its __init__ takes them, plus the extra keywords you pass "
+                    "to kp.train.pytorch; give defaults to the rest, or pass an instance.",
+                ) from exc
+        assert self.instance is not None
+        return copy.deepcopy(self.instance)
+
+    def config(self) -> dict[str, Any]:
+        """The network's effective parameters, for the manifest."""
+        if self.architecture is not None:
+            return self.architecture.config(self.params)
+        found: dict[str, Any] = {"module": _qualname(self.cls or type(self.instance))}
+        if self.cls is not None:
+            found.update(self.params)
+        return found
+
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _init_parameters(cls: type) -> list[str]:
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return []
+    names = [p.name for p in signature.parameters.values() if p.name != "self"
+             and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        names.append("**kwargs")
+    return names
+
+
+def _import_module_class(path: str) -> Any:
+    import importlib
+
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise TrainingError(f"{path!r} is not an import path of a module class.",
+                            hint="Write 'package.module:ClassName'.")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise TrainingError(f"Cannot import {path!r}: {exc}",
+                            hint="Install the package that defines it, or fix the path.") \
+            from exc
+
+
+def resolve_network(model: Any, params: Mapping[str, Any], window: int | None) -> Network:
+    """Which network ``model=`` names, with its parameters checked."""
+    if isinstance(model, str):
+        if model in ARCHITECTURES:
+            network = Network(label=model, architecture=ARCHITECTURES[model])
+        elif ":" in model or "." in model:
+            return resolve_network(_import_module_class(model), params, window)
+        else:
+            close = difflib.get_close_matches(model, list(ARCHITECTURES), n=1)
+            raise TrainingError(
+                f"Unknown model {model!r}." + (f" Did you mean {close[0]!r}?" if close else ""),
+                hint=f"Built-in architectures: {', '.join(ARCHITECTURES)}; or pass your own "
+                "torch.nn.Module class or instance (in the CLI: --model package.module:Class).")
+    elif isinstance(model, type) and issubclass(model, nn.Module):
+        if model in BUILTIN_CLASSES:
+            network = Network(label=BUILTIN_CLASSES[model],
+                              architecture=ARCHITECTURES[BUILTIN_CLASSES[model]])
+        else:
+            network = Network(label=model.__name__, cls=model)
+    elif isinstance(model, nn.Module):
+        network = Network(label=type(model).__name__, instance=model)
+    else:
+        raise TrainingError(
+            f"model={model!r} is neither an architecture name nor a torch.nn.Module.",
+            hint=f"Use one of {', '.join(ARCHITECTURES)}, or your own nn.Module class or "
+            "instance.")
+    valid = network.valid_params()
+    unknown = [p for p in params if p not in valid] if "**kwargs" not in valid else []
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [*valid, *KEPLER_KEYWORDS], n=1)
+        raise TrainingError(
+            f"Unknown parameter(s) for {network.label}: {', '.join(unknown)}."
+            + (f" Did you mean {close[0]!r}?" if close else ""),
+            hint=(f"Its parameters: {', '.join(valid)}. " if valid else
+                  "An instance takes no parameters: set them when you build it. ")
+            + f"Kepler's own keywords: {', '.join(KEPLER_KEYWORDS)}.",
+        )
+    network.params = dict(params)
+    network.sequence = network.architecture.sequence if network.architecture is not None \
+        else window is not None
+    return network
+
+
+# --- the data as samples ----------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """The prepared table and the samples the network learns from.
+
+    A tabular sample is a row; a sequence sample is the window of ``window`` rows ending at row
+    ``ends[i]``, whose target is the value ``horizon`` rows later.
+    """
+
+    prepared: Prepared
+    task: str
+    X: pd.DataFrame
+    schema: FeatureSchema
+    ends: np.ndarray
+    y: pd.Series
+    window: int | None
+    horizon: int
+    notes: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.ends)
+
+    def rows_of(self, samples: np.ndarray) -> np.ndarray:
+        """Every row the samples' inputs read (to fit the preprocessing on)."""
+        if not self.window:
+            return np.sort(self.ends[samples])
+        covered = np.zeros(len(self.X) + 1, dtype=np.int64)
+        np.add.at(covered, self.ends[samples] - self.window + 1, 1)
+        np.add.at(covered, self.ends[samples] + 1, -1)
+        return np.flatnonzero(np.cumsum(covered)[:-1] > 0)
+
+    def split_view(self) -> Prepared:
+        """The samples as a one-column table, so kepler-sklearn's holdout and folds split them
+        exactly as they split rows (and, for a table, into the very same rows)."""
+        if not self.window:
+            return self.prepared
+        frame = pd.DataFrame({"sample": np.arange(self.count)})
+        return Prepared(frame=frame, X=frame, y=self.y.reset_index(drop=True),
+                        task="classification" if self.task == "classification" else "regression",
+                        features=[], schema=FeatureSchema(), time_column="sample")
+
+
+_EXAMPLES = {"window": 24, "horizon": 1, "epochs": 20, "batch_size": 64, "early_stopping": 5}
+
+
+def _positive_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise TrainingError(f"{name} must be a whole number of at least {minimum}, not "
+                            f"{value!r}.", hint=f"e.g. {name}={_EXAMPLES.get(name, minimum)}.")
+    return int(value)
+
+
+def make_samples(data: Any, *, target: str | None, features: Sequence[str] | None, task: str,
+                 split: str, time_column: str | None, network: Network, window: int | None,
+                 horizon: int | None) -> Samples:
+    sequence = network.sequence
+    tasks = ("classification", "regression")
+    if task == "forecasting" and not sequence:
+        raise TrainingError(
+            f"Forecasting reads windows of past readings; {network.label} reads single rows.",
+            hint="Use model='lstm' or model='cnn1d', or pass window=N with your own module.")
+    # sequence models order the rows themselves (by time when there is a time column)
+    prepared = prepare(data, target=target, features=features,
+                       task="regression" if task == "forecasting" else task,
+                       tasks=tasks, algorithm=network.label,
+                       split="random" if sequence else split,
+                       time_column=None if sequence else time_column)
+    final_task = prepared.task
+    if sequence and (task == "forecasting" or (task == "auto" and final_task == "regression")):
+        final_task = "forecasting"
+    notes = prepared.notes
+    X, schema, y = prepared.X, prepared.schema, prepared.y
+    assert y is not None and target is not None
+    if not sequence:
+        return Samples(prepared=prepared, task=final_task, X=X, schema=schema,
+                       ends=np.arange(len(X)), y=y, window=None, horizon=0, notes=notes)
+    column = None
+    try:
+        column = find_time_column(prepared.frame, time_column)
+    except TrainingError:
+        if time_column is not None:
+            raise
+        notes.append("no time column to order the rows by (time_column=... names one): they are "
+                     "taken in the order given")
+    if column is not None:
+        frame = prepared.frame
+        if frame[column].isna().any():
+            notes.append(f"dropped {int(frame[column].isna().sum())} row(s) with no time in "
+                         f"{column!r}")
+            frame = frame[frame[column].notna()]
+        frame = frame.iloc[np.argsort(frame[column].to_numpy(), kind="stable")]
+        prepared = Prepared(frame=frame, X=frame[prepared.features],
+                            y=frame[target], task=prepared.task, features=prepared.features,
+                            schema=schema, time_column=column, notes=notes)
+        X, y = prepared.X, prepared.frame[target]
+    if final_task == "forecasting":
+        # the signal's own past is an input: that is what a forecast continues
+        schema = FeatureSchema(features=[*schema.features,
+                                         *FeatureSchema.infer(prepared.frame, [target])])
+        X = prepared.frame[[*prepared.features, target]]
+    window = _positive_int(DEFAULT_WINDOW if window is None else window, "window", 1)
+    horizon = _positive_int((1 if final_task == "forecasting" else 0) if horizon is None
+                            else horizon, "horizon", 1 if final_task == "forecasting" else 0)
+    rows = len(X)
+    ends = np.arange(window - 1, rows - horizon)
+    if len(ends) < 4:
+        raise TrainingError(
+            f"{rows} rows make {max(len(ends), 0)} windows of {window} rows with a target "
+            f"{horizon} row(s) later; that is too few to train and test on.",
+            hint="Use more data, or a smaller window or horizon.")
+    targets = y.iloc[ends + horizon]
+    return Samples(prepared=prepared, task=final_task, X=X, schema=schema, ends=ends,
+                   y=targets, window=window, horizon=horizon, notes=notes)
+
+
+# --- one fit ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    epochs: int
+    batch_size: int
+    lr: float
+    optimizer: Any
+    loss: Any
+    patience: int | None
+    validation_fraction: float
+    weight_decay: float | None
+    device: torch.device
+    seed: int
+    progress: bool
+    split: str
+
+
+@dataclass
+class Fit:
+    predictor: TorchModel
+    matrix: np.ndarray
+    history: dict[str, list[float | None]]
+    seconds: float
+    best_epoch: int | None
+    stopped_early: bool
+    parameters: int
+    export: str | None
+
+
+def make_optimizer(choice: Any, parameters: Iterator[nn.Parameter], lr: float,
+                   weight_decay: float | None) -> torch.optim.Optimizer:
+    extra: dict[str, Any] = {} if weight_decay is None else {"weight_decay": weight_decay}
+    if isinstance(choice, str):
+        if choice.lower() not in OPTIMIZERS:
+            raise TrainingError(f"Unknown optimizer {choice!r}.",
+                                hint=f"Use one of: {', '.join(OPTIMIZERS)}, or a "
+                                "torch.optim.Optimizer class.")
+        cls, defaults = OPTIMIZERS[choice.lower()]
+        return cls(parameters, lr=lr, **{**defaults, **extra})
+    if callable(choice):
+        try:
+            optimizer = choice(parameters, lr=lr, **extra)
+        except TypeError as exc:
+            raise TrainingError(f"Cannot build the optimizer {choice!r}: {exc}",
+                                hint="Pass a torch.optim.Optimizer class, or a function "
+                                "(params, lr=...) -> optimizer.") from exc
+        if isinstance(optimizer, torch.optim.Optimizer):
+            return optimizer
+    raise TrainingError(f"optimizer={choice!r} is not an optimizer.",
+                        hint=f"Use one of: {', '.join(OPTIMIZERS)}, or a torch.optim class.")
+
+
+def make_loss(choice: Any, task: str) -> Callable[..., torch.Tensor]:
+    choice = DEFAULT_LOSS[task] if choice is None else choice
+    if isinstance(choice, str):
+        name = choice.lower()
+        if name not in LOSSES:
+            raise TrainingError(f"Unknown loss {choice!r}.",
+                                hint=f"Use one of: {', '.join(LOSSES)}, or a torch loss module "
+                                "or function (output, target) -> tensor.")
+        if (name == "cross_entropy") != (task == "classification"):
+            raise TrainingError(f"loss={choice!r} does not fit {task}.",
+                                hint="cross_entropy is for classification; mse, mae, huber or "
+                                "smooth_l1 for regression and forecasting.")
+        return LOSSES[name]()
+    if isinstance(choice, type) and issubclass(choice, nn.Module):
+        return choice()
+    if callable(choice):
+        return choice  # type: ignore[no-any-return]
+    raise TrainingError(f"loss={choice!r} is not a loss.",
+                        hint=f"Use one of: {', '.join(LOSSES)}, or a callable.")
+
+
+def _label_of(choice: Any) -> Any:
+    if choice is None or isinstance(choice, str):
+        return choice
+    cls = choice if isinstance(choice, type) else type(choice)
+    return _qualname(cls) if cls.__module__ != "builtins" else repr(choice)
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch for one fit without disturbing the caller's random state; on a GPU, cuDNN's
+    deterministic kernels for the same reason."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        if device.type != "cuda":
+            yield
+            return
+        saved = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+        try:
+            yield
+        finally:
+            torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = saved
+
+
+def _batches(count: int, size: int) -> list[tuple[int, int]]:
+    """Batch bounds; a last batch of one sample joins the one before (batch norm needs two)."""
+    bounds = [(start, min(start + size, count)) for start in range(0, count, size)]
+    if len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], count)]
+    return bounds
+
+
+def _validation(samples: Samples, train: np.ndarray, settings: Settings
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Training samples split once more for early stopping: the newest for time-ordered data."""
+    count = max(1, math.ceil(len(train) * settings.validation_fraction))
+    if len(train) - count < 2:
+        raise TrainingError(f"{len(train)} training samples are too few to hold out "
+                            f"{settings.validation_fraction:.0%} for early stopping.",
+                            hint="Use more data, or early_stopping=None.")
+    if samples.window or settings.split == "time":
+        if samples.window:
+            order = np.sort(train)
+        else:
+            times = samples.prepared.frame[samples.prepared.time_column].to_numpy()
+            order = train[np.argsort(times[train], kind="stable")]
+        return np.sort(order[:-count]), np.sort(order[-count:])
+    shuffled = np.random.default_rng(settings.seed).permutation(train)
+    return np.sort(shuffled[count:]), np.sort(shuffled[:count])
+
+
+def _check_output(out: torch.Tensor, task: str, classes: int, label: str) -> torch.Tensor:
+    if task == "classification":
+        if out.ndim != 2 or out.shape[1] != classes:
+            raise TrainingError(
+                f"{label} outputs shape {tuple(out.shape)}; classifying {classes} classes needs "
+                f"(batch, {classes}): one logit per class.",
+                hint="Size the last layer by out_features (Kepler passes it to your class).")
+        return out
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if out.ndim != 1:
+        raise TrainingError(
+            f"{label} outputs shape {tuple(out.shape)}; {task} needs one value per sample: "
+            "(batch,) or (batch, 1).",
+            hint="Size the last layer by out_features (Kepler passes 1 for regression).")
+    return out
+
+
+def _export(module: nn.Module, examples: Sequence[torch.Tensor]
+            ) -> tuple[nn.Module, str | None, str | None]:
+    """A custom module as TorchScript: scripted, else traced (checked on a second batch size).
+    Returns the module to keep, how it was exported, and why it could not be."""
+    module = module.cpu().eval()
+    with jit_quietly():
+        try:
+            return torch.jit.script(module), "script", None
+        except Exception as exc:  # any failure to script falls back to tracing
+            scripting = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                traced = torch.jit.trace(module, examples[0], check_trace=False)
+                with torch.no_grad():
+                    for example in examples:
+                        if not torch.allclose(traced(example), module(example), atol=1e-5,
+                                              equal_nan=True):
+                            raise RuntimeError("the traced module computes something else on "
+                                               f"a batch of {len(example)}")
+            return traced, "trace", None
+        except Exception as exc:  # keep the eager module: it predicts, it cannot be saved
+            tracing = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"
+    return module, None, f"scripting failed ({scripting}); tracing failed ({tracing})"
+
+
+def fit_once(samples: Samples, network: Network, train: np.ndarray, classes: list[Any] | None,
+             settings: Settings, *, description: str) -> Fit:
+    """Preprocess, build and train the network on the ``train`` samples."""
+    started = time.perf_counter()
+    preprocess = build_preprocessor(samples.schema, scale=True)
+    try:
+        preprocess.fit(samples.X.iloc[samples.rows_of(train)])
+        matrix = np.ascontiguousarray(np.asarray(preprocess.transform(samples.X),
+                                                 dtype=np.float32))
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"Preprocessing failed: {exc}",
+                            hint="Check the data types of the features.") from exc
+    task, device = samples.task, settings.device
+    meta: dict[str, Any] = {"task": task, "classes": classes, "window": samples.window,
+                            "horizon": samples.horizon,
+                            "time_column": samples.prepared.time_column
+                            if samples.prepared.time_column in samples.schema else None,
+                            "in_features": int(matrix.shape[1]),
+                            "out_features": len(classes) if classes else 1}
+    y = samples.y.to_numpy()
+    if task == "classification":
+        assert classes is not None
+        targets = torch.as_tensor(np.searchsorted(np.asarray(classes), y), dtype=torch.long)
+    else:
+        values = y.astype("float64")
+        if task == "forecasting":  # the change from the window's last value (see TorchModel)
+            column = str(samples.y.name)
+            values = values - samples.X[column].to_numpy(dtype="float64")[samples.ends]
+            meta["relative_to"] = column
+        mean, std = float(values[train].mean()), float(values[train].std())
+        std = std if std > 0 and math.isfinite(std) else 1.0
+        meta.update(target_mean=mean, target_std=std)
+        targets = torch.as_tensor((values - mean) / std, dtype=torch.float32)
+    if network.builtin:
+        meta.update(architecture=network.label, params=network.config())
+    else:
+        meta["module"] = _qualname(network.cls or type(network.instance))
+    patience = settings.patience
+    fit_rows, check_rows = (_validation(samples, train, settings) if patience
+                            else (train, np.empty(0, dtype=np.int64)))
+    source = torch.from_numpy(matrix).to(device)
+    ends = torch.from_numpy(samples.ends).to(device)
+    targets = targets.to(device)
+    offsets = torch.arange(-(samples.window or 1) + 1, 1, device=device)
+
+    def inputs(index: torch.Tensor) -> torch.Tensor:
+        rows = ends[index]
+        return source[rows.unsqueeze(1) + offsets] if samples.window else source[rows]
+
+    history: dict[str, list[float | None]] = {"loss": []}
+    if patience:
+        history["val_loss"] = []
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+    stopped = False
+    with _seeded(settings.seed, device):
+        module = network.build(meta["in_features"], meta["out_features"], samples.window)
+        module.to(device)
+        optimizer = make_optimizer(settings.optimizer, module.parameters(), settings.lr,
+                                   settings.weight_decay)
+        loss_fn = make_loss(settings.loss, task)
+        generator = torch.Generator().manual_seed(settings.seed)
+        train_index = torch.from_numpy(fit_rows).to(device)
+        check_index = torch.from_numpy(check_rows).to(device)
+        x_train = None if samples.window else source[ends[train_index]]
+        y_train = targets[train_index]
+        bounds = _batches(len(fit_rows), settings.batch_size)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=settings.epochs, desc=description, unit="epoch",
+                   disable=not settings.progress, leave=True, dynamic_ncols=True)
+        try:
+            for epoch in range(1, settings.epochs + 1):
+                module.train()
+                order = torch.randperm(len(fit_rows), generator=generator).to(device)
+                total = torch.zeros((), device=device)
+                for start, stop in bounds:
+                    batch = order[start:stop]
+                    x = x_train[batch] if x_train is not None else inputs(train_index[batch])
+                    out = _check_output(module(x), task, meta["out_features"], network.label)
+                    loss = loss_fn(out, y_train[batch])
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.detach() * (stop - start)
+                train_loss = float(total) / len(fit_rows)
+                if not math.isfinite(train_loss):
+                    raise TrainingError(
+                        f"The training loss became {train_loss} at epoch {epoch}.",
+                        hint="Lower the learning rate (lr=...), or check the data for extreme "
+                        "values.")
+                history["loss"].append(train_loss)
+                shown = {"loss": f"{train_loss:.4g}"}
+                if patience:
+                    val_loss = _evaluate_loss(module, inputs, check_index, targets, loss_fn,
+                                              task, meta["out_features"], network.label,
+                                              settings.batch_size)
+                    history["val_loss"].append(val_loss)
+                    shown["val_loss"] = f"{val_loss:.4g}"
+                    if best is None or val_loss < best[0]:
+                        best = (val_loss, epoch, {k: v.detach().clone()
+                                                  for k, v in module.state_dict().items()})
+                    elif epoch - best[1] >= patience:
+                        stopped = True
+                bar.set_postfix(shown, refresh=False)
+                bar.update(1)
+                if stopped:
+                    break
+        finally:
+            bar.close()
+        if best is not None:
+            module.load_state_dict(best[2])
+    module.to("cpu").eval()
+    seconds = time.perf_counter() - started
+    export = "safetensors" if network.builtin else None
+    error = None
+    if not network.builtin:
+        examples = [_example(samples, matrix, train[:n]) for n in (2, 3) if len(train) >= n]
+        module, export, error = _export(module, examples or [_example(samples, matrix, train)])
+    predictor = TorchModel(preprocess, module, meta, export_error=error)
+    return Fit(predictor=predictor, matrix=matrix, history=history, seconds=seconds,
+               best_epoch=best[1] if best is not None else None, stopped_early=stopped,
+               parameters=sum(p.numel() for p in module.parameters()), export=export)
+
+
+def _example(samples: Samples, matrix: np.ndarray, chosen: np.ndarray) -> torch.Tensor:
+    source = torch.from_numpy(matrix)
+    ends = torch.from_numpy(samples.ends[chosen])
+    if not samples.window:
+        return source[ends]
+    return source[ends.unsqueeze(1) + torch.arange(-samples.window + 1, 1)]
+
+
+def _evaluate_loss(module: nn.Module, inputs: Callable[[torch.Tensor], torch.Tensor],
+                   index: torch.Tensor, targets: torch.Tensor, loss_fn: Callable[..., Any],
+                   task: str, classes: int, label: str, batch_size: int) -> float:
+    module.eval()
+    total = torch.zeros((), device=targets.device)
+    with torch.no_grad():
+        for start in range(0, len(index), max(batch_size, 1024)):
+            chosen = index[start:start + max(batch_size, 1024)]
+            out = _check_output(module(inputs(chosen)), task, classes, label)
+            total += loss_fn(out, targets[chosen]) * len(chosen)
+    return float(total) / len(index)
+
+
+def evaluate(samples: Samples, fit: Fit, train: np.ndarray, test: np.ndarray
+             ) -> evaluation.Evaluation:
+    """The task's metrics on the ``test`` samples, next to its naive baseline."""
+    predictor = fit.predictor
+    raw = predictor.outputs(fit.matrix, samples.ends[test]) if samples.window else \
+        predictor.outputs(fit.matrix[samples.ends[test]])
+    y_train, y_test = samples.y.iloc[train], samples.y.iloc[test]
+    if samples.task == "classification":
+        assert predictor.classes is not None
+        return evaluation.score_classification(y_test, predictor.decode(raw), y_train,
+                                               predictor.classes,
+                                               proba=predictor.probabilities(raw))
+    if samples.task == "regression":
+        return evaluation.score_regression(y_test, predictor.decode(raw), y_train)
+    truth = y_test.to_numpy(dtype="float64")
+    last = samples.X[str(samples.y.name)].to_numpy(dtype="float64")[samples.ends[test]]
+    predicted = predictor.decode(raw, last)
+    return evaluation.Evaluation(
+        evaluation.regression_scores(truth, predicted),
+        evaluation.regression_scores(truth, last),
+        {"residual_quantiles": evaluation.quantiles(truth - predicted),
+         "baseline": f"the last value, {samples.horizon} row(s) before"})
+
+
+# --- the whole run ----------------------------------------------------------------------------
+
+
+def fit(data: Any, *, target: str | None = None, model: Any = "mlp", epochs: int = 20,
+        batch_size: int = 64, lr: float = 1e-3, optimizer: Any = "adamw", loss: Any = None,
+        early_stopping: bool | int | None = None, device: Any = "auto",
+        window: int | None = None, horizon: int | None = None,
+        features: Sequence[str] | None = None, task: str = "auto", test_size: float = 0.2,
+        split: str | None = None, cv: int | None = None, random_state: int | None = 0,
+        name: str | None = None, time_column: str | None = None, progress: bool = True,
+        validation_fraction: float = 0.1, weight_decay: float | None = None,
+        **params: Any) -> Model:
+    """Train, evaluate and describe one network; :func:`kepler_torch.sdk.pytorch` documents
+    every keyword."""
+    started = time.perf_counter()
+    if name is not None:
+        check_name(name)
+    network = resolve_network(model, params, window)
+    split = split or ("time" if network.sequence else "random")
+    epochs = _positive_int(epochs, "epochs", 1)
+    batch_size = _positive_int(batch_size, "batch_size", 1)
+    if not isinstance(lr, int | float) or isinstance(lr, bool) or not lr > 0:
+        raise TrainingError(f"lr must be a positive number, not {lr!r}.", hint="e.g. lr=1e-3.")
+    patience = None
+    if early_stopping is True:
+        patience = DEFAULT_PATIENCE
+    elif early_stopping not in (None, False):
+        patience = _positive_int(early_stopping, "early_stopping", 1)
+    if not 0 < validation_fraction < 1:
+        raise TrainingError(f"validation_fraction must be between 0 and 1, not "
+                            f"{validation_fraction!r}.", hint="0.1 keeps a tenth for it.")
+    resolved = resolve_device(device)
+    seed = random_state if random_state is not None else random.SystemRandom().getrandbits(62)
+    settings = Settings(epochs=epochs, batch_size=batch_size, lr=float(lr), optimizer=optimizer,
+                        loss=loss, patience=patience, validation_fraction=validation_fraction,
+                        weight_decay=weight_decay, device=resolved, seed=int(seed),
+                        progress=progress, split=split)
+    samples = make_samples(data, target=target, features=features, task=task, split=split,
+                           time_column=time_column, network=network, window=window,
+                           horizon=horizon)
+    make_loss(loss, samples.task)  # a wrong loss fails before training, not after
+    classes = None
+    if samples.task == "classification":
+        classes = json_classes(np.unique(samples.y.to_numpy()))
+        if len(classes) < 2:
+            raise TrainingError(
+                f"The target {target!r} has only one class ({classes[0]!r}); there is nothing "
+                "to tell apart.", hint="Widen the time range so the data holds both outcomes.")
+    view = samples.split_view()
+    label = f"kp.train.pytorch {network.label}"
+    if cv is None:
+        train, test = holdout(view, test_size=test_size, split=split, random_state=random_state)
+        result_fit = fit_once(samples, network, train, classes, settings,
+                              description=f"{label} ({resolved.type})")
+        result = evaluate(samples, result_fit, train, test)
+        rows_train, rows_test = len(train), len(test)
+        if classes is not None:
+            seen = samples.y.iloc[test].nunique()
+            if seen < len(classes):
+                samples.notes.append(
+                    f"the held-out samples hold only {seen} of the {len(classes)} classes, so the "
+                    "metrics cannot show how well the others are recognised")
+        _periods(samples, train, test, result)
+    else:
+        results = []
+        for number, (train, test) in enumerate(folds(view, cv=cv, split=split,
+                                                     random_state=random_state), 1):
+            fold = fit_once(samples, network, train, classes, settings,
+                            description=f"{label} fold {number}/{cv}")
+            results.append(evaluate(samples, fold, train, test))
+        result = evaluation.average(results)
+        everything = np.arange(samples.count)
+        result_fit = fit_once(samples, network, everything, classes, settings,
+                              description=f"{label} (all samples)")
+        rows_train, rows_test = samples.count, 0
+    if samples.window:
+        result.details.update(window=samples.window, horizon=samples.horizon)
+    fitted = result_fit
+    if fitted.export == "trace":
+        samples.notes.append("your module could not be scripted, so it was saved by tracing: "
+                             "control flow that depends on the input is fixed as traced")
+    if fitted.predictor.export_error:
+        samples.notes.append(f"the model cannot be saved: {fitted.predictor.export_error}")
+    if fitted.stopped_early:
+        samples.notes.append(f"early stopping after epoch {len(fitted.history['loss'])}; the "
+                             f"weights of epoch {fitted.best_epoch} (lowest validation loss) "
+                             "are kept")
+    for note in samples.notes:
+        log.info("pytorch %s: %s", network.label, note)
+    training = TrainingInfo(
+        seconds=round(fitted.seconds, 4), rows_train=rows_train, rows_test=rows_test,
+        split=split, test_size=None if cv else test_size, cv=cv, random_state=random_state,
+        time_column=samples.prepared.time_column, evaluated_on="cv" if cv else "holdout",
+        notes=samples.notes, history=json_safe(fitted.history))
+    run_params: dict[str, Any] = {
+        "model": network.label, **network.config(), "epochs": epochs, "batch_size": batch_size,
+        "lr": float(lr), "optimizer": _label_of(optimizer),
+        "loss": _label_of(loss) or DEFAULT_LOSS[samples.task],
+        "early_stopping": patience, "weight_decay": weight_decay, "device": str(device),
+    }
+    if patience:
+        run_params["validation_fraction"] = validation_fraction
+    if samples.window:
+        run_params.update(window=samples.window, horizon=samples.horizon)
+    task_name = samples.task
+    manifest = ModelManifest(
+        name=name or default_name(target, network.label, task_name),
+        description=f"PyTorch {network.label} ({task_name}) predicting {target!r}"
+        + (f" {samples.horizon} row(s) ahead" if task_name == "forecasting" else ""),
+        task=task_name, algorithm=network.label,
+        target=TargetInfo(name=target, dtype=str(samples.y.dtype), classes=classes),
+        trainer=TrainerInfo(name="pytorch", plugin="torch", distribution="kepler-torch",
+                            version=__version__, framework="pytorch",
+                            framework_version=torch.__version__.split("+")[0]),
+        features=samples.schema,
+        metrics=result.metrics, baseline=result.baseline, main_metric=result.main(task_name),
+        evaluation=json_safe(result.details), params=json_safe(run_params), training=training,
+        lineage=describe_data(data if isinstance(data, pd.DataFrame)
+                              else samples.prepared.frame),
+        environment=environment(),
+        format=FormatInfo(name="torch-safetensors" if network.builtin else "torchscript"),
+        extra={"total_seconds": round(time.perf_counter() - started, 4),
+               "device": str(resolved), "epochs_run": len(fitted.history["loss"]),
+               "best_epoch": fitted.best_epoch, "stopped_early": fitted.stopped_early,
+               "parameters": fitted.parameters,
+               **({"export": fitted.export} if fitted.export else {})},
+    )
+    return Model(manifest, fitted.predictor)
+
+
+def _periods(samples: Samples, train: np.ndarray, test: np.ndarray,
+             result: evaluation.Evaluation) -> None:
+    column = samples.prepared.time_column
+    if column is None:
+        return
+    times = samples.prepared.frame[column]
+    rows = samples.ends + samples.horizon
+    for key, chosen in (("train_period", train), ("test_period", test)):
+        picked = times.iloc[rows[chosen]]
+        result.details[key] = {"from": str(picked.min().isoformat()),
+                               "to": str(picked.max().isoformat())}
+
+
+__all__ = ["KEPLER_KEYWORDS", "fit", "resolve_network"]
