@@ -19,7 +19,9 @@ nox.options.reuse_existing_virtualenvs = True
 TORCH_PIN = "torch==2.13.0"
 TEST_TOOLS = ["pytest>=8", "hatchling>=1.21",
               # kepler-env: its poetry manager runs poetry; its templates' notebooks are validated
-              "poetry>=2", "nbformat>=5"]
+              "poetry>=2", "nbformat>=5",
+              # kepler-serve: the generated OpenAPI of a model is fuzzed
+              "schemathesis>=4", "hypothesis>=6"]
 
 
 def distributions() -> list[Path]:
@@ -49,6 +51,7 @@ def tests(session: nox.Session) -> None:
     # kepler-sklearn's xgboost and lightgbm trainers are tested too; xgboost-cpu avoids the
     # 470 MB CUDA dependency of plain xgboost.
     session.install("xgboost-cpu>=2", "lightgbm>=4")
+    session.install(TORCH_PIN)  # before kepler-torch, whose torch>=2.4 it then satisfies
     install_monorepo(session)
     session.run("pytest", *test_paths(), *session.posargs)
 
@@ -62,16 +65,24 @@ def lint(session: nox.Session) -> None:
     session.run("mypy", "--config-file", "kepler-core/pyproject.toml", "kepler-core/src/kepler")
 
 
+#: What the demo runs on (installed as users install them, not editable): the Splunk connector and
+#: its test server, the scikit-learn trainers, the model server. No torch, no cloud SDK.
+DEMO_DISTRIBUTIONS = ("kepler-core", "kepler-splunk", "kepler-sklearn", "plugins/kepler-serve")
+
+
 @nox.session
 def demo(session: nox.Session) -> None:
     """Kepler's main job end to end on embedded defaults (no Splunk, no cloud needed)."""
-    install_monorepo(session, editable=False)
+    session.install(*(str(ROOT / name) for name in DEMO_DISTRIBUTIONS))
     session.run("python", str(ROOT / "demo" / "run_demo.py"), *session.posargs)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks; each writes its section of BENCHMARKS.md with the command that made it."""
+    session.install(TORCH_PIN)  # for torch_training.py; before kepler-torch asks for torch
     install_monorepo(session)
-    for script in ("startup.py", "splunk_extract.py", "training.py", "env_create.py"):
+    session.install("mlflow>=2.17")  # serving.py's baseline; only ever installed here
+    for script in ("startup.py", "splunk_extract.py", "training.py", "env_create.py",
+                   "torch_training.py", "serving.py"):
         session.run("python", str(ROOT / "benchmarks" / script), *session.posargs)

@@ -38,7 +38,10 @@ print(json.dumps(sorted(sys.modules)))
 @pytest.mark.parametrize("argv", [["--help"], ["plugins", "list"], ["plugins", "list", "--json"],
                                   ["import"], ["config", "show"], ["train", "--help"],
                                   ["train", "random_forest", "--help"], ["models", "list"],
-                                  ["models", "list", "--json"]])
+                                  ["models", "list", "--json"], ["deploy", "--help"],
+                                  ["deploy", "list"], ["deploy", "targets"],
+                                  ["serve", "--help"], ["predict", "--help"],
+                                  ["pipeline", "--help"]])
 def test_startup_imports_nothing_heavy(argv):
     out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True,
                          text=True, check=True).stdout

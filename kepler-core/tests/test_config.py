@@ -187,11 +187,11 @@ def test_literal_secret_in_kepler_yml_is_warned_about(project, caplog):
 
 
 def test_unknown_sections_are_kept_unvalidated(project):
-    (project / "kepler.yml").write_text("gcp:\n  project: my-proj\n")
+    (project / "kepler.yml").write_text("acme:\n  project: my-proj\n")
     cfg = kp.config.load()
-    assert cfg.section("gcp") == {"project": "my-proj"}
-    with pytest.raises(ConfigError, match="Did you mean 'gcp'"):
-        cfg.section("gpc")
+    assert cfg.section("acme") == {"project": "my-proj"}
+    with pytest.raises(ConfigError, match="Did you mean 'acme'"):
+        cfg.section("acne")
     with pytest.raises(AttributeError):
         cfg.nothing
 

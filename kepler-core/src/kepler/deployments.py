@@ -59,7 +59,8 @@ def check_name(name: str) -> str:
 
 
 def default_name(model_name: str) -> str:
-    """A valid deployment name made from a model's name: ``Pump_Failure.v2`` -> ``pump-failure-v2``."""
+    """A valid deployment name made from a model's name (``Pump_Failure.v2`` ->
+    ``pump-failure-v2``)."""
     slug = re.sub(r"[^a-z0-9]+", "-", model_name.lower()).strip("-")
     slug = re.sub(r"^[^a-z]+", "", slug)[:49].rstrip("-")
     return slug or "model"
@@ -73,7 +74,8 @@ def state_dir() -> Path:
     config = load()
     if config.project_dir is None:
         return user_data_dir() / "deployments"
-    return config.project_dir / config.section("core").state_dir / "deployments"
+    state: str = config.section("core").state_dir
+    return config.project_dir / state / "deployments"
 
 
 # --- targets ----------------------------------------------------------------------------------
@@ -168,8 +170,8 @@ def find_target(name: str, target: str | None = None) -> str:
             deployer(spec.name).get(name)
         except DeploymentNotFoundError:
             continue
-        except KeplerError as exc:
-            log.warning("target %r could not be asked about %r: %s", spec.name, name, exc)
+        except Exception as exc:  # a target that cannot answer must not hide the others
+            log.debug("target %r could not be asked about %r: %s", spec.name, name, exc)
             continue
         return spec.name
     known = ", ".join(sorted(_read_index())) or "none"
@@ -323,7 +325,7 @@ def records(data: Any) -> builtins.list[dict[str, Any]]:
     if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a DataFrame, without pandas here
         data = data.astype(object).where(data.notna(), None).to_dict("records")
     elif isinstance(data, Mapping):
-        data = data["instances"] if "instances" in data else [data]
+        data = data.get("instances", [data])
     if not isinstance(data, builtins.list | tuple):
         raise DeploymentError(f"Cannot send {type(data).__name__} for prediction.",
                               hint="Pass a DataFrame, a list of records (dicts) or one record.")
@@ -349,6 +351,54 @@ def delete(name: str, *, target: str | None = None) -> None:
     backend.delete(name)
     _forget(name)
     _fire(deployment, "delete")
+
+
+def _optional(backend: Any, method: str, target: str) -> Any:
+    """A deployer method outside the required protocol (rollback, promote, plan)."""
+    function = getattr(backend, method, None)
+    if not callable(function):
+        raise DeploymentError(
+            f"Target {target!r} does not support {method}.",
+            hint="Revisions and traffic splits belong to targets that keep them (cloud-run); "
+            "'kepler deploy targets' lists what is installed.")
+    return function
+
+
+def rollback(name: str, revision: str | None = None, *, target: str | None = None
+             ) -> Deployment:
+    """Send all of ``name``'s traffic back to ``revision`` (default: the one before the
+    revision serving now, or the stable one while a canary runs).
+
+    Example::
+
+        kp.deploy.rollback("pump-failure", target="cloud-run")
+    """
+    where = find_target(name, target)
+    deployment: Deployment = _optional(deployer(where), "rollback", where)(name, revision)
+    _remember(deployment)
+    _fire(deployment, "rollback")
+    return deployment
+
+
+def promote(name: str, revision: str | None = None, *, target: str | None = None
+            ) -> Deployment:
+    """Give ``revision`` (default: the canary) all of ``name``'s traffic."""
+    where = find_target(name, target)
+    deployment: Deployment = _optional(deployer(where), "promote", where)(name, revision)
+    _remember(deployment)
+    _fire(deployment, "promote")
+    return deployment
+
+
+def plan(model: Any, *, target: str = DEFAULT_TARGET, name: str | None = None,
+         action: str = "create", **options: Any) -> builtins.list[Any]:
+    """A dry run of :func:`create` (or ``action="update"``): every request the target would
+    send, in order, each with ``render()`` and ``as_dict()``; nothing is sent or recorded."""
+    folder, manifest = resolve_model(model)
+    name = check_name(name) if name is not None else default_name(manifest.name)
+    planned: builtins.list[Any] = _optional(deployer(target), "plan", target)(
+        name, str(folder), options, action=action)
+    return planned
 
 
 def build(model: Any, out: Path | str, *, target: str = DEFAULT_TARGET, **options: Any) -> Path:

@@ -12,6 +12,9 @@ Example::
     model.predict(new_rows)
     model.save()                                 # registry: next version of "failure-random_forest"
     model.version, model.path
+
+Iterative trainers (kepler-torch) keep a curve per epoch in the manifest (``training.history``):
+``model.history`` gives it and ``model.plot_history()`` draws it.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ the other plugins rely only on what is here.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -93,6 +94,13 @@ class Deployer(Protocol):
             def build(self, model, out, config): ...  # write Dockerfile, model, lock; return out
     """
 
+    # Optional, for targets that keep revisions and split traffic (core's ``kepler deploy
+    # rollback|promote`` and ``--dry-run`` call them when present and say so when absent):
+    #   rollback(name, revision=None) -> Deployment   all traffic back to an earlier revision
+    #   promote(name, revision=None) -> Deployment    all traffic to the canary (or revision)
+    #   plan(name, model, config, *, action="create") -> list   requests a create/update would
+    #       send, each with render() and as_dict(); nothing is sent
+
     def create(self, name: str, model: str, config: Mapping[str, Any]) -> Deployment:
         """Start serving the model in artifact folder ``model`` as ``name``; return it once it
         answers requests. Refuse a name that exists (core calls :meth:`update` for that)."""
@@ -125,7 +133,7 @@ class Deployer(Protocol):
         """
         ...
 
-    def logs(self, name: str, lines: int = 100) -> list[str]:
+    def logs(self, name: str, lines: int = 100) -> builtins.list[str]:
         """The last ``lines`` lines of the deployment's server log, oldest first."""
         ...
 

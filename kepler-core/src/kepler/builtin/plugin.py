@@ -68,8 +68,11 @@ def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
         ("delete", "Stop a deployment and forget it."),
         ("build", "Write a container build context for a model."),
         ("targets", "The installed deployment targets."),
+        ("rollback", "Return a deployment's traffic to an earlier revision."),
+        ("promote", "Give a deployment's new (canary) revision all the traffic."),
+        ("plan", "A dry run: the requests a deployment would send, none sent."),
     ):
-        yield SdkFunctionSpec(namespace="deploy", name=name, target=f"kepler.deploy:{name}",
+        yield SdkFunctionSpec(namespace="deploy", name=name, target=f"kepler.deployments:{name}",
                               description=description)
 
 

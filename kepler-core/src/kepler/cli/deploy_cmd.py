@@ -65,6 +65,11 @@ _model_options = [
     click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
                  help="A target option, e.g. -o api_key_env=MY_KEY (repeatable)."),
     click.option("--json", "as_json", is_flag=True, help="Print the deployment as JSON."),
+    click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT",
+                 help="Give the new revision only this share of traffic (targets with "
+                 "revisions, e.g. cloud-run); then 'kepler deploy promote NAME'."),
+    click.option("--dry-run", is_flag=True,
+                 help="Print every request the target would send; send nothing."),
 ]
 
 
@@ -75,7 +80,7 @@ def _with_model_options(function: Any) -> Any:
 
 
 def _show(deployment: Any, as_json: bool) -> None:
-    from ..deploy import as_dict
+    from ..deployments import as_dict
 
     if as_json:
         echo_json(as_dict(deployment))
@@ -88,22 +93,38 @@ def _show(deployment: Any, as_json: bool) -> None:
             click.echo(f"  {key}: {value}")
 
 
-@deploy.command("create")
+@deploy.command("create", short_help="Deploy MODEL (what kepler deploy MODEL runs).")
 @click.argument("model")
 @click.option("--name", help="Deployment name (default: the model's name).")
 @click.option("--replace", is_flag=True, help="Update the deployment if the name exists.")
 @_with_model_options
 def create_command(model: str, name: str | None, replace: bool, target: str, port: int | None,
-                   pairs: tuple[str, ...], as_json: bool) -> None:
-    """Deploy MODEL to a target and wait until it answers."""
-    from ..deploy import create
+                   pairs: tuple[str, ...], as_json: bool, canary: int | None,
+                   dry_run: bool) -> None:
+    """Deploy MODEL to a target; wait until it answers."""
+    from ..deployments import create, plan
 
-    deployment = create(model, target=target, name=name, replace=replace,
-                        **_options(pairs, port))
+    options = _options(pairs, port)
+    if canary is not None:
+        options["canary"] = canary
+    if dry_run:
+        _print_plan(plan(model, target=target, name=name, **options), as_json)
+        return
+    deployment = create(model, target=target, name=name, replace=replace, **options)
     _show(deployment, as_json)
 
 
-@deploy.command("update")
+def _print_plan(requests: list[Any], as_json: bool) -> None:
+    if as_json:
+        echo_json([r.as_dict() for r in requests])
+        return
+    for number, request in enumerate(requests, start=1):
+        click.echo(f"# request {number} of {len(requests)} (dry run: not sent)")
+        click.echo(request.render())
+        click.echo()
+
+
+@deploy.command("update", short_help="Serve another model or version as NAME.")
 @click.argument("name")
 @click.argument("model")
 @click.option("--target", help="The deployment's target (default: where it lives).")
@@ -111,12 +132,49 @@ def create_command(model: str, name: str | None, replace: bool, target: str, por
 @click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
               help="A target option (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the deployment as JSON.")
+@click.option("--canary", type=click.IntRange(1, 99), metavar="PERCENT",
+              help="Give the new revision only this share of traffic.")
+@click.option("--dry-run", is_flag=True, help="Print the requests; send nothing.")
 def update_command(name: str, model: str, target: str | None, port: int | None,
-                   pairs: tuple[str, ...], as_json: bool) -> None:
-    """Serve MODEL (e.g. a new version) under the existing deployment NAME."""
-    from ..deploy import update
+                   pairs: tuple[str, ...], as_json: bool, canary: int | None,
+                   dry_run: bool) -> None:
+    """Serve another MODEL (or version) as deployment NAME."""
+    from ..deployments import find_target, plan, update
 
-    _show(update(name, model, target=target, **_options(pairs, port)), as_json)
+    options = _options(pairs, port)
+    if canary is not None:
+        options["canary"] = canary
+    if dry_run:
+        where = find_target(name, target)
+        _print_plan(plan(model, target=where, name=name, action="update", **options), as_json)
+        return
+    _show(update(name, model, target=target, **options), as_json)
+
+
+@deploy.command("rollback", short_help="Return NAME's traffic to an earlier revision.")
+@click.argument("name")
+@click.option("--to", "revision", help="The revision (default: the one before the current).")
+@click.option("--target", help="The deployment's target (default: where it lives).")
+@click.option("--json", "as_json", is_flag=True, help="Print the deployment as JSON.")
+def rollback_command(name: str, revision: str | None, target: str | None,
+                     as_json: bool) -> None:
+    """Send all of NAME's traffic back to an earlier revision (a running canary is dropped)."""
+    from ..deployments import rollback
+
+    _show(rollback(name, revision, target=target), as_json)
+
+
+@deploy.command("promote", short_help="Give NAME's canary all the traffic.")
+@click.argument("name")
+@click.option("--revision", help="The revision (default: the canary).")
+@click.option("--target", help="The deployment's target (default: where it lives).")
+@click.option("--json", "as_json", is_flag=True, help="Print the deployment as JSON.")
+def promote_command(name: str, revision: str | None, target: str | None,
+                    as_json: bool) -> None:
+    """Send all of NAME's traffic to its new (canary) revision."""
+    from ..deployments import promote
+
+    _show(promote(name, revision, target=target), as_json)
 
 
 @deploy.command("list")
@@ -124,11 +182,12 @@ def update_command(name: str, model: str, target: str | None, port: int | None,
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(target: str | None, as_json: bool) -> None:
     """Every deployment of every installed target."""
-    from ..deploy import as_dict, list
+    from .. import deployments
 
-    found = list(target)
+    found = deployments.list(target)
     if as_json:
-        echo_json({"deployments": [as_dict(d) for d in found], "errors": found.errors})
+        echo_json({"deployments": [deployments.as_dict(d) for d in found],
+                   "errors": found.errors})
         return
     for where, message in sorted(found.errors.items()):
         click.secho(f"Warning: target {where!r} did not answer: {message}", fg="yellow",
@@ -146,8 +205,11 @@ def list_command(target: str | None, as_json: bool) -> None:
 @click.option("--target", help="The deployment's target (default: where it lives).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status_command(name: str, target: str | None, as_json: bool) -> None:
-    """The live state of deployment NAME (exit code 1 when it is not running)."""
-    from ..deploy import status
+    """The live state of deployment NAME.
+
+    Exit code 1 when it is not running.
+    """
+    from ..deployments import status
 
     deployment = status(name, target=target)
     _show(deployment, as_json)
@@ -161,8 +223,8 @@ def status_command(name: str, target: str | None, as_json: bool) -> None:
               help="How many of the last lines.")
 @click.option("--target", help="The deployment's target (default: where it lives).")
 def logs_command(name: str, lines: int, target: str | None) -> None:
-    """The last lines of deployment NAME's server log."""
-    from ..deploy import logs
+    """The last lines of deployment NAME's log."""
+    from ..deployments import logs
 
     for line in logs(name, lines, target=target):
         click.echo(line)
@@ -189,7 +251,7 @@ def read_inputs(path: Path) -> Any:
     return read_table(path)
 
 
-@deploy.command("predict")
+@deploy.command("predict", short_help="Score rows of a file with deployment NAME.")
 @click.argument("name")
 @click.option("--data", "data", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -197,8 +259,11 @@ def read_inputs(path: Path) -> Any:
               "JSON lines, CSV or Parquet.")
 @click.option("--target", help="The deployment's target (default: where it lives).")
 def predict_command(name: str, data: Path, target: str | None) -> None:
-    """Send the rows in --data to deployment NAME and print its answer as JSON."""
-    from ..deploy import predict
+    """Score the rows in --data with deployment NAME.
+
+    Prints the deployment's answer as JSON.
+    """
+    from ..deployments import predict
 
     echo_json(predict(name, read_inputs(data), target=target))
 
@@ -208,7 +273,7 @@ def predict_command(name: str, data: Path, target: str | None) -> None:
 @click.option("--target", help="The deployment's target (default: where it lives).")
 def delete_command(name: str, target: str | None) -> None:
     """Stop deployment NAME and forget it."""
-    from ..deploy import delete
+    from ..deployments import delete
 
     delete(name, target=target)
     click.echo(f"Deleted deployment {name!r}.")
@@ -223,8 +288,11 @@ def delete_command(name: str, target: str | None) -> None:
 @click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
               help="A build option, e.g. -o wheels=all for an offline build (repeatable).")
 def build_command(model: str, out: Path, target: str, pairs: tuple[str, ...]) -> None:
-    """Write a container build context for MODEL: Dockerfile, model, lock, entrypoint."""
-    from ..deploy import build
+    """Write a container build context for MODEL.
+
+    Dockerfile, the model, a lock of the packages it needs, the entrypoint.
+    """
+    from ..deployments import build
 
     folder = build(model, out, target=target, **_options(pairs, None))
     click.echo(f"Build context written to {folder}")
@@ -236,7 +304,7 @@ def build_command(model: str, out: Path, target: str, pairs: tuple[str, ...]) ->
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def targets_command(as_json: bool) -> None:
     """The installed deployment targets."""
-    from ..deploy import targets
+    from ..deployments import targets
 
     found = targets()
     if as_json:

@@ -9,13 +9,16 @@ given the same generic options, plus any command a plugin adds explicitly with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from ..errors import TrainingError
 from .lazy import LazyGroup
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
 #: Column names tried as timestamps when a CSV file is read (Splunk's _time first).
 TIME_COLUMNS = ("_time", "time", "timestamp", "datetime", "date")
@@ -154,7 +157,8 @@ _load_data = load_data  # the name it had first
 
 
 def training_options(*, split_default: str | None = "random",
-                     split_help: str = "time: hold out the newest rows.") -> Any:
+                     split_help: str = "time: hold out the newest rows."
+                     ) -> Callable[[_Command], _Command]:
     """The options every ``kepler train NAME`` command takes, as one decorator.
 
     A plugin's explicit command (``CommandSpec(parent="train", name=...)``) stacks its own
@@ -195,7 +199,7 @@ def training_options(*, split_default: str | None = "random",
                      help="Print the model's summary as JSON."),
     ]
 
-    def apply(command: Any) -> Any:
+    def apply(command: _Command) -> _Command:
         for decorator in reversed(decorators):
             command = decorator(command)
         return command

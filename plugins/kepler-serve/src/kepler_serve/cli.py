@@ -1,0 +1,198 @@
+"""kepler-serve's commands: ``kepler serve``, ``kepler predict`` and ``kepler pipeline``.
+
+Imported only when one of them runs (their records carry the help ``kepler --help`` prints).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.argument("model")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help="Port (default: $PORT, else serve.port, 8080).")
+@click.option("--host", help="Interface to bind (default: serve.host, 127.0.0.1).")
+@click.option("--api-key-env", metavar="VARIABLE",
+              help="Require the API key held in this environment variable (or serve.api_key).")
+@click.option("--log-to-splunk/--no-log-to-splunk", default=None,
+              help="Send every prediction to Splunk HEC (default: serve.log_to_splunk).")
+@click.option("--index", help="HEC index for the prediction log (default: serve.index).")
+@click.option("--fast-path/--no-fast-path", default=None,
+              help="Score with the compiled fast path where possible (default: on).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(model: str, port: int | None, host: str | None, api_key_env: str | None,
+          log_to_splunk: bool | None, index: str | None, fast_path: bool | None,
+          log_level: str) -> None:
+    """Serve MODEL (NAME, NAME:VERSION, NAME:ALIAS or a folder) as a REST API, in the foreground.
+
+    POST /predict with {"instances": [{feature: value, ...}]}; Open Inference Protocol under
+    /v2; /health, /ready, /metadata; the request schema in /docs. Stop with Ctrl-C or SIGTERM:
+    requests in flight finish and queued predictions are sent.
+    """
+    from kepler.errors import ConfigError
+
+    from .server import run, settings_from_config
+
+    api_key = None
+    if api_key_env:
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            raise ConfigError(f"--api-key-env {api_key_env}: that variable is not set.",
+                              hint=f"export {api_key_env}=<a long random key> first.")
+    settings = settings_from_config(api_key=api_key, log_to_splunk=log_to_splunk, index=index,
+                                    fast_path=fast_path)
+    run(model, host=host, port=port, settings=settings, log_level=log_level,
+        announce=lambda text: click.echo(text, err=True))
+
+
+# --- batch scoring ----------------------------------------------------------------------------
+
+
+def _show(report: Any, as_json: bool, preview: int = 0) -> None:
+    from kepler.cli.output import echo_json, echo_table
+
+    if as_json:
+        echo_json(report.to_dict())
+        return
+    click.echo(report.summary())
+    if preview and report.frame is not None and len(report.frame):
+        frame = report.frame.head(preview)
+        columns = [c for c in frame.columns if c not in ("features",)][:10]
+        click.echo()
+        echo_table(columns, frame[columns].astype(str).values.tolist(), max_width=24)
+
+
+@click.command()
+@click.argument("model")
+@click.option("--spl", help="A Splunk search whose results are scored (needs kepler-splunk).")
+@click.option("--earliest", help="With --spl: earliest time (-1h, @d, ISO 8601...).")
+@click.option("--latest", help="With --spl: latest time.")
+@click.option("--connection", help="Named Splunk connection (splunk.connections.NAME).")
+@click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              help="Or: a table to score (.parquet, .csv, .json, .jsonl).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the scored table here (.parquet, .csv or .jsonl).")
+@click.option("--to-splunk", is_flag=True, help="Write one prediction event per row to HEC.")
+@click.option("--index", help="With --to-splunk: the HEC index.")
+@click.option("--sourcetype", default="_json", show_default=True)
+@click.option("--keep", help="Comma-separated columns to copy next to each prediction "
+              "(asset ids...).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def predict(model: str, spl: str | None, earliest: str | None, latest: str | None,
+            connection: str | None, input_path: Path | None, output: Path | None,
+            to_splunk: bool, index: str | None, sourcetype: str, keep: str | None,
+            as_json: bool) -> None:
+    """Batch-score MODEL on SPL results or a table; predictions to Splunk or a file.
+
+    \b
+    kepler predict pump-failure:prod --spl "search index=pumps" --earliest -1h \\
+        --to-splunk --index ml_predictions --keep asset_id
+    kepler predict pump-failure --input new.parquet --output scored.parquet
+    """
+    from kepler.errors import KeplerError
+
+    from .batch import batch_score
+
+    if index and not to_splunk:
+        raise click.UsageError("--index goes with --to-splunk.")
+    if (earliest or latest or connection) and not spl and not to_splunk:
+        raise click.UsageError("--earliest, --latest and --connection go with --spl.")
+    try:
+        report = batch_score(model, spl=spl, earliest=earliest, latest=latest,
+                             connection=connection, input=input_path, output=output,
+                             to_splunk=to_splunk, index=index, sourcetype=sourcetype,
+                             keep=[c.strip() for c in keep.split(",") if c.strip()]
+                             if keep else ())
+    except KeplerError as exc:
+        if "exactly one of" in exc.message:
+            raise click.UsageError("Give the data with exactly one of --spl SEARCH or "
+                                   "--input FILE.") from None
+        raise
+    _show(report, as_json, preview=0 if (output or to_splunk) else 10)
+
+
+# --- pipelines --------------------------------------------------------------------------------
+
+
+@click.group()
+def pipeline() -> None:
+    """Batch scoring pipelines configured under 'pipelines:' in kepler.yml.
+
+    \b
+    pipelines:
+      hourly-pump-scores:
+        model: pump-failure:prod
+        spl: search index=pumps
+        earliest: -1h
+        schedule: "5 * * * *"
+        destination: {type: splunk, index: ml_predictions}
+    """
+
+
+def _pipelines() -> dict[str, Any]:
+    from kepler.config import load
+
+    return dict(load().section("pipelines").root)
+
+
+@pipeline.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_command(as_json: bool) -> None:
+    """The pipelines of kepler.yml."""
+    from kepler.cli.output import echo_json, echo_table
+
+    pipelines = _pipelines()
+    if as_json:
+        echo_json({name: p.model_dump() for name, p in pipelines.items()})
+        return
+    if not pipelines:
+        click.echo("No pipelines. Add one under 'pipelines:' in kepler.yml "
+                   "(kepler pipeline --help shows an example).")
+        return
+    rows = []
+    for name, p in pipelines.items():
+        source = f"spl: {p.spl}" if p.spl else f"file: {p.input}"
+        target = (f"splunk:{p.destination.index or 'default'}" if p.destination.type == "splunk"
+                  else f"file:{p.destination.path}")
+        rows.append((name, p.model, source, p.schedule or "-", target))
+    echo_table(("Pipeline", "Model", "Data", "Schedule", "Destination"), rows)
+
+
+@pipeline.command("run")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def run_command(name: str, as_json: bool) -> None:
+    """Run pipeline NAME once: extract, score, write."""
+    from .batch import run_pipeline
+
+    _show(run_pipeline(name), as_json)
+
+
+@pipeline.command("cron")
+def cron_command() -> None:
+    """Crontab lines running each scheduled pipeline (paste into 'crontab -e')."""
+    from kepler.config import load
+
+    config = load()
+    project = config.project_dir or Path.cwd()
+    kepler = Path(sys.executable).parent / "kepler"
+    found = False
+    for name, p in _pipelines().items():
+        if not p.schedule:
+            continue
+        found = True
+        log = project / config.section("core").state_dir / "logs" / f"pipeline-{name}.log"
+        click.echo(f"{p.schedule} cd {shlex.quote(str(project))} && "
+                   f"{shlex.quote(str(kepler))} pipeline run {shlex.quote(name)} "
+                   f">> {shlex.quote(str(log))} 2>&1")
+    if not found:
+        click.echo("# no pipeline has a schedule", err=True)

@@ -1,0 +1,165 @@
+"""Running the model server: ``kepler serve``, ``python -m kepler_serve``, the container's
+entrypoint and local deployments all end in :func:`run`.
+
+uvicorn serves the app with one worker (uvloop and httptools where installed). On SIGTERM or
+Ctrl-C it stops accepting connections, lets requests in flight finish (``serve.graceful_seconds``)
+and then the app's shutdown sends the predictions still queued for Splunk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def load_model(ref: Any) -> Any:
+    """A model from the registry (``NAME[:VERSION|ALIAS]``), an artifact folder, or as given."""
+    from kepler.model import Model
+
+    if isinstance(ref, Model):
+        return ref
+    from kepler.registry import load
+
+    return load(Path(ref) if isinstance(ref, Path) else str(ref))
+
+
+def settings_from_config(**overrides: Any) -> Any:
+    """The ``serve`` section in force, with ``overrides`` (None values ignored) on top."""
+    from kepler.config import load
+
+    settings = load().section("serve")
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if not changes:
+        return settings
+    from .config import ServeSettings
+
+    return ServeSettings.model_validate({**settings.model_dump(), **changes})
+
+
+def resolve_port(port: int | None, settings: Any) -> int:
+    """``port`` if given, else ``$PORT`` (Cloud Run and most platforms set it), else
+    ``serve.port``."""
+    if port is not None:
+        return port
+    from_env = os.environ.get("PORT", "").strip()
+    if from_env:
+        if not from_env.isdigit() or not 1 <= int(from_env) <= 65535:
+            from kepler.errors import ConfigError
+
+            raise ConfigError(f"$PORT is {from_env!r}, not a port number.",
+                              hint="Set PORT to a number between 1 and 65535, or unset it.")
+        return int(from_env)
+    return int(settings.port)
+
+
+def _access_logging(enabled: bool) -> None:
+    logger = logging.getLogger("kepler_serve.access")
+    logger.propagate = False
+    logger.setLevel(logging.INFO if enabled else logging.WARNING)
+    if enabled and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+
+
+def build_app(model: Any, settings: Any) -> Any:
+    """The app for ``model`` with the prediction log ``settings`` ask for."""
+    from .app import create_app
+    from .predlog import from_settings
+
+    return create_app(model, settings, prediction_log=from_settings(settings, model))
+
+
+def run(model: Any, *, host: str | None = None, port: int | None = None, settings: Any = None,
+        log_level: str = "info", announce: Any = None) -> None:
+    """Serve ``model`` in the foreground until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    settings = settings if settings is not None else settings_from_config()
+    model = load_model(model)
+    host = host or settings.host
+    port = resolve_port(port, settings)
+    _access_logging(settings.access_log)
+    app = build_app(model, settings)
+    state = app.app.state.kepler
+    version = f" version {model.version}" if model.version is not None else ""
+    message = (f"Serving {model.name}{version} ({model.algorithm}, {model.task}) at "
+               f"http://{host}:{port}: POST /predict, /v2/models/{model.name}/infer"
+               + (", docs at /docs" if settings.docs else "")
+               + f"; scoring path: {state.scorer.path} ({state.scorer.fast_note})"
+               + ("; predictions logged to Splunk" if state.prediction_log else ""))
+    (announce or (lambda text: print(text, file=sys.stderr, flush=True)))(message)
+    config = uvicorn.Config(
+        app, host=host, port=port, workers=1, log_level=log_level, access_log=False,
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        timeout_graceful_shutdown=int(max(1, settings.graceful_seconds)),
+        server_header=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+    )
+    _Server(config).run()
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):  # type: ignore[misc]
+        """uvicorn's server, but a stop by SIGTERM or Ctrl-C is a clean exit (code 0): uvicorn
+        re-raises the signal after its graceful shutdown, which platforms log as a crash."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def _Server(config: Any) -> Any:
+    return _server_class()(config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m kepler_serve MODEL [--host H] [--port P]``: what local deployments and
+    containers run. Errors print as ``Error:``/``Hint:`` and exit with Kepler's codes."""
+    parser = argparse.ArgumentParser(prog="python -m kepler_serve",
+                                     description="Serve a Kepler model as a REST API.")
+    parser.add_argument("model", nargs="?", default=os.environ.get("KEPLER_MODEL"),
+                        help="NAME[:VERSION|ALIAS] or an artifact folder ($KEPLER_MODEL).")
+    parser.add_argument("--host", default=None, help="Interface (default: serve.host).")
+    parser.add_argument("--port", type=int, default=None,
+                        help="Port (default: $PORT, else serve.port).")
+    parser.add_argument("--log-level", default=os.environ.get("KEPLER_SERVE_LOG_LEVEL", "info"))
+    args = parser.parse_args(argv)
+    if not args.model:
+        parser.error("give the model (NAME[:VERSION] or a folder) or set KEPLER_MODEL")
+    from kepler.errors import KeplerError
+
+    try:
+        run(args.model, host=args.host, port=args.port, log_level=args.log_level)
+    except KeplerError as exc:
+        print(f"Error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"Hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,72 @@
+"""Shared fixtures: models trained once per session (saved as artifact folders), an isolated
+Kepler home per test, a project folder, an in-process client of a model's app."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from kepler_sklearn.datasets import make_sensor_data
+
+SENSORS = make_sensor_data(rows=600, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(kepler_home):
+    return kepler_home
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory):
+    """Artifact folders of a few small models (trained once): classifier, regressor."""
+    import kepler as kp
+    from kepler.plugins import reset
+
+    home = tmp_path_factory.mktemp("train-home")
+    saved = dict(os.environ)
+    os.environ["KEPLER_CONFIG_DIR"] = str(home)
+    reset()
+    try:
+        root = tmp_path_factory.mktemp("artifacts")
+        found = {}
+        classifier = kp.train.random_forest(SENSORS, target="failure", n_estimators=15,
+                                            name="pump-failure")
+        found["classifier"] = classifier.save(root / "classifier").path
+        regressor = kp.train.random_forest(SENSORS.drop(columns=["failure"]),
+                                           target="efficiency", n_estimators=10,
+                                           name="pump-efficiency")
+        found["regressor"] = regressor.save(root / "regressor").path
+        return found
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset()
+
+
+@pytest.fixture
+def classifier(artifacts):
+    import kepler as kp
+
+    return kp.models.load(artifacts["classifier"])
+
+
+@pytest.fixture
+def regressor(artifacts):
+    import kepler as kp
+
+    return kp.models.load(artifacts["regressor"])
+
+
+@pytest.fixture
+def project(kepler_cli, tmp_path, monkeypatch):
+    """A Kepler project as the working directory."""
+    assert kepler_cli("init", "plant", "--dir", str(tmp_path)).code == 0
+    monkeypatch.chdir(tmp_path / "plant")
+    return tmp_path / "plant"
+
+
+
+@pytest.fixture
+def sensors():
+    """600 pump readings (a fresh copy): sensors, a failure label, a drifting efficiency."""
+    return SENSORS.copy()

@@ -1,0 +1,163 @@
+"""The local target end to end: real background servers, started, queried and stopped by the
+CLI and the SDK; and ``kepler serve`` in the foreground ($PORT, graceful SIGTERM)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import kepler as kp
+import pytest
+from serve_helpers import free_port, instance
+
+
+@pytest.fixture
+def local_project(project, artifacts):
+    """A project whose registry holds pump-failure version 1; every local deployment left at
+    the end is stopped."""
+    kp.models.load(artifacts["classifier"]).save()
+    yield project
+    from kepler_serve.local import LocalDeployer
+
+    deployer = LocalDeployer(kp.config.load())
+    for deployment in deployer.list():
+        deployer.delete(deployment.name)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat")
+    return not (state.exists() and state.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
+
+
+def test_cli_deploy_list_status_predict_logs_update_delete(local_project, kepler_cli):
+    created = kepler_cli("deploy", "pump-failure", "--target", "local", "--json")
+    assert created.code == 0, created.err
+    deployment = json.loads(created.out)
+    assert deployment["status"] == "running" and deployment["version"] == "1"
+    assert deployment["url"].startswith("http://127.0.0.1:")
+    pid = deployment["details"]["pid"]
+    record = local_project / ".kepler" / "deployments" / "local" / "pump-failure.json"
+    assert record.is_file() and oct(record.stat().st_mode)[-3:] == "600"
+    index = json.loads((local_project / ".kepler" / "deployments" / "index.json").read_text())
+    assert index["pump-failure"]["target"] == "local"
+
+    listed = json.loads(kepler_cli("deploy", "list", "--json").out)
+    assert [d["name"] for d in listed["deployments"]] == ["pump-failure"]
+    status = kepler_cli("deploy", "status", "pump-failure")
+    assert status.code == 0 and "running" in status.out and "scoring_path: fast" in status.out
+
+    (local_project / "rows.json").write_text(json.dumps({"instances": [instance()]}))
+    answer = kepler_cli("deploy", "predict", "pump-failure", "--data", "rows.json")
+    assert answer.code == 0, answer.err
+    assert json.loads(answer.out)["predictions"] in ([0], [1])
+    (local_project / "rows.jsonl").write_text(
+        "\n".join(json.dumps(instance(temperature=t)) for t in (60.0, 75.0)))
+    answer = kepler_cli("deploy", "predict", "pump-failure", "--data", "rows.jsonl")
+    assert len(json.loads(answer.out)["predictions"]) == 2
+    (local_project / "bad.json").write_text(json.dumps([instance(pump="pump-42")]))
+    refused = kepler_cli("deploy", "predict", "pump-failure", "--data", "bad.json")
+    assert refused.code == 1 and "instances.0.pump" in refused.err
+
+    logs = kepler_cli("deploy", "logs", "pump-failure", "-n", "3")
+    assert logs.code == 0 and '"path":"/predict"' in logs.out
+
+    again = kepler_cli("deploy", "pump-failure", "--target", "local")
+    assert again.code == 1 and "exists already" in again.err
+
+    updated = kepler_cli("deploy", "update", "pump-failure", "pump-failure:1", "-o",
+                         "api_key=key-42", "--json")
+    assert updated.code == 0, updated.err
+    new = json.loads(updated.out)
+    assert new["details"]["pid"] != pid and not _pid_alive(pid)
+    request = urllib.request.Request(f"{new['url']}/metadata")
+    with pytest.raises(urllib.error.HTTPError, match="401"):
+        urllib.request.urlopen(request, timeout=5)
+    answer = kepler_cli("deploy", "predict", "pump-failure", "--data", "rows.json")
+    assert answer.code == 0, answer.err  # the deployer sends the key it started the server with
+
+    deleted = kepler_cli("deploy", "delete", "pump-failure")
+    assert deleted.code == 0
+    assert not _pid_alive(new["details"]["pid"])
+    assert not record.exists()
+    assert "No deployments" in kepler_cli("deploy", "list").out
+    assert kepler_cli("deploy", "status", "pump-failure").code == 1
+
+
+def test_sdk_to_local_list_predict_delete(project, sensors):
+    model = kp.train.random_forest(sensors.drop(columns=["efficiency"]), target="failure",
+                                   n_estimators=5, name="Pump_Failure.v2")
+    deployment = kp.deploy.to_local(model)  # an unsaved model is saved to the registry first
+    try:
+        assert model.version == 1 and deployment.name == "pump-failure-v2"
+        assert deployment.model == "Pump_Failure.v2" and deployment.version == "1"
+        assert [d.name for d in kp.deploy.list()] == ["pump-failure-v2"]
+        rows = sensors.drop(columns=["efficiency", "failure"]).head(4)
+        answer = kp.deploy.predict(deployment.name, rows)
+        assert answer["predictions"] == model.predict(rows).tolist()
+        assert answer["probabilities"] == model.predict_proba(rows).tolist()
+        assert kp.deploy.status(deployment.name).status == "running"
+        assert any("/predict" in line for line in kp.deploy.logs(deployment.name))
+    finally:
+        kp.deploy.delete(deployment.name)
+    assert list(kp.deploy.list()) == []
+
+
+def test_a_server_that_cannot_start_reports_its_log(project, tmp_path):
+    from kepler.errors import DeploymentError
+
+    broken = tmp_path / "not-a-model"
+    broken.mkdir()
+    (broken / "kepler-model.json").write_text("{}")
+    with pytest.raises((DeploymentError, kp.KeplerError)):
+        kp.deploy.to_local(str(broken))
+
+
+def test_kepler_serve_honours_port_and_stops_gracefully_sending_queued_predictions(
+        artifacts, splunk_server, tmp_path):
+    splunk_server.add_index("served")
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "KEPLER_SERVE__LOG_TO_SPLUNK": "true",
+           "KEPLER_SERVE__INDEX": "served", "KEPLER_SERVE__LOG_INTERVAL": "600",
+           "KEPLER_SPLUNK__HEC_URL": splunk_server.hec_url,
+           "KEPLER_SPLUNK__HEC_TOKEN": splunk_server.hec_token,
+           "KEPLER_SPLUNK__SPOOL_DIR": str(tmp_path / "spool")}
+    kepler = Path(sys.executable).parent / "kepler"
+    process = subprocess.Popen([str(kepler), "serve", str(artifacts["classifier"])], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/ready", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        body = json.dumps({"instances": [instance(), instance(temperature=77.0)]}).encode()
+        request = urllib.request.Request(f"{url}/predict", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            assert len(json.loads(reply.read())["predictions"]) == 2
+        assert splunk_server.hec_events(index="served") == []  # queued, interval not reached
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0].decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+    assert process.returncode == 0, output
+    assert f"at http://127.0.0.1:{port}" in output and "scoring path: fast" in output
+    assert "Shutting down" in output
+    events = splunk_server.hec_events(index="served")
+    assert len(events) == 2 and {e["event"]["model"] for e in events} == {"pump-failure"}
