@@ -74,20 +74,10 @@ def _write(frame: Any, *, connection: str | None, ack: bool | None, progress: bo
     report.write_id = write_id
     if flushed is not None:
         report.flushed = flushed.sent
-    _fire(report, meta)
     if report.spooled:
         log.warning("%d row(s) spooled in %s; they go out with the next write or 'kepler "
                     "results flush'", report.spooled, spool.folder)
     return report
-
-
-def _fire(report: WriteReport, meta: Metadata) -> None:
-    from kepler.plugins import get_host
-    from kepler.records import PredictionEvent
-
-    get_host().fire("kepler_after_predictions",
-                    PredictionEvent(model="", version=None, rows=report.sent,
-                                    destination=f"splunk:{meta.index or 'default'}"))
 
 
 def to_splunk(
