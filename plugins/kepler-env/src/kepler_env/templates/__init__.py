@@ -18,29 +18,12 @@ Example::
 
 from __future__ import annotations
 
+# The same ignore rules as core's default template: one list to keep secrets out of git.
+from kepler.builtin.templates import GITIGNORE
 from kepler.records import TemplateContext
 
 from .content import TEMPLATES, Template
 from .notebook import notebook
-
-GITIGNORE = """\
-# Kepler: keep secrets, environments and generated artifacts out of git.
-.kepler/
-.venv/
-.envs/
-.env
-*.env
-secrets.*
-*.key
-*.pem
-# data and models are reproducible from Splunk and the registry
-data/
-*.parquet
-# Python and Jupyter
-__pycache__/
-*.py[cod]
-.ipynb_checkpoints/
-"""
 
 
 def kepler_yml(context: TemplateContext, template: Template) -> str:
