@@ -26,7 +26,14 @@ from kepler_splunk.testing.datasets import Index
 from kepler_splunk.testing.engine import SearchEngine
 from kepler_splunk.testing.jobs import JobStore
 from kepler_splunk.testing.protocol import Namespace, Request, Response, ServerSettings
-from kepler_splunk.testing.replies import JSON_TYPE, error_response, now_iso, paging, wants_json
+from kepler_splunk.testing.replies import (
+    JSON_TYPE,
+    error_response,
+    feed_response,
+    now_iso,
+    paging,
+    wants_json,
+)
 
 __all__ = ["Api", "RecordedRequest"]
 
@@ -316,30 +323,10 @@ class Api:
         offset: int = 0,
         per_page: int = 30,
     ) -> Response:
-        count = len(entries) if total is None else total
-        if wants_json(request):
-            body = atom.feed_json(
-                origin=f"{self.base_url()}{path}",
-                updated=now_iso(),
-                generator_version=self.settings.version,
-                entries=entries,
-                total=count,
-                offset=offset,
-                per_page=per_page,
-            )
-            return Response(200, body, JSON_TYPE)
-        body = atom.feed_xml(
-            title=title,
-            id_url=f"{self.base_url()}{path}",
-            updated=now_iso(),
-            generator_version=self.settings.version,
-            entries=entries,
-            total=count,
-            offset=offset,
-            per_page=per_page,
-        )
-        return Response(200, body)
-
+        return feed_response(request, title=title, url=f"{self.base_url()}{path}",
+                             version=self.settings.version, entries=entries,
+                             total=total, offset=offset,
+                             per_page=per_page)
 
 def _acl(app: str, owner: str) -> dict[str, Any]:
     return {

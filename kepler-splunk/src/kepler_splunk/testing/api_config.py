@@ -38,7 +38,14 @@ from kepler_splunk.testing.knowledge import (
     check_view_name,
 )
 from kepler_splunk.testing.protocol import Namespace, Params, Request, Response, ServerSettings
-from kepler_splunk.testing.replies import JSON_TYPE, error_response, now_iso, paging, wants_json
+from kepler_splunk.testing.replies import (
+    JSON_TYPE,
+    error_response,
+    feed_response,
+    now_iso,
+    paging,
+    wants_json,
+)
 from kepler_splunk.testing.spl import SplError
 from kepler_splunk.testing.splcheck import check_spl
 
@@ -179,29 +186,10 @@ class ConfigApi:
         offset: int = 0,
         per_page: int = 30,
     ) -> Response:
-        count = len(entries) if total is None else total
-        if wants_json(request):
-            body = atom.feed_json(
-                origin=f"{self.base_url()}{path}",
-                updated=now_iso(),
-                generator_version=self.settings.version,
-                entries=entries,
-                total=count,
-                offset=offset,
-                per_page=per_page,
-            )
-            return Response(status, body, JSON_TYPE)
-        body = atom.feed_xml(
-            title=title,
-            id_url=f"{self.base_url()}{path}",
-            updated=now_iso(),
-            generator_version=self.settings.version,
-            entries=entries,
-            total=count,
-            offset=offset,
-            per_page=per_page,
-        )
-        return Response(status, body)
+        return feed_response(request, title=title, url=f"{self.base_url()}{path}",
+                             version=self.settings.version, entries=entries,
+                             status=status, total=total, offset=offset,
+                             per_page=per_page)
 
     def _listing(
         self,

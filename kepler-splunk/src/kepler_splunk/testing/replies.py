@@ -56,3 +56,26 @@ def paging(request: Request, default_count: int) -> tuple[int, int]:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def feed_response(
+    request: Request,
+    *,
+    title: str,
+    url: str,
+    version: str,
+    entries: list[atom.Entry],
+    status: int = 200,
+    total: int | None = None,
+    offset: int = 0,
+    per_page: int = 30,
+) -> Response:
+    """An Atom feed of ``entries`` (JSON with output_mode=json), as every splunkd listing is."""
+    count = len(entries) if total is None else total
+    if wants_json(request):
+        body = atom.feed_json(origin=url, updated=now_iso(), generator_version=version,
+                              entries=entries, total=count, offset=offset, per_page=per_page)
+        return Response(status, body, JSON_TYPE)
+    body = atom.feed_xml(title=title, id_url=url, updated=now_iso(), generator_version=version,
+                         entries=entries, total=count, offset=offset, per_page=per_page)
+    return Response(status, body)
