@@ -178,8 +178,10 @@ def test_a_failing_subscriber_does_not_break_the_others(kepler_plugin, subscribe
             raise RuntimeError("webhook down")
 
     kepler_plugin(Broken(), name="broken")
-    get_host().fire("kepler_after_deploy", DeployEvent(target="t", name="n", model="m"))
+    with caplog.at_level("WARNING", logger="kepler"):
+        get_host().fire("kepler_after_deploy", DeployEvent(target="t", name="n", model="m"))
     assert len(subscriber.events) == 1
+    assert "plugin 'broken' failed in kepler_after_deploy: webhook down" in caplog.text
 
 
 def test_a_failing_subscriber_raises_in_strict_mode(kepler_plugin, monkeypatch):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from .errors import CapabilityNotInstalledError, PluginConflictError
+from .errors import CapabilityNotInstalledError
 
 NAMESPACES: dict[str, str] = {
     "data": "Pull data from sources: kp.data.from_splunk(spl, earliest=..., latest=...).",
@@ -166,4 +166,4 @@ def finish_training(trainer: str, model: Any, *, save: bool = False) -> Any:
     return model
 
 
-__all__ = ["NAMESPACES", "Namespace", "PluginConflictError"]
+__all__ = ["NAMESPACES", "Namespace"]

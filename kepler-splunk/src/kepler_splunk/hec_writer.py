@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -228,7 +228,7 @@ class HecWriter:
                 if verdict.outcome == "reject":
                     position = reply.get("invalid-event-number")
                     if isinstance(position, int) and 0 <= position < len(batch.rows):
-                        self._count_sent(batch.rows[:position], batch, part=True)
+                        self._count_sent(batch.rows[:position])
                         self._fail(batch.part(position, position + 1), code, text)
                         batch = batch.after(position + 1)
                         continue
@@ -277,7 +277,7 @@ class HecWriter:
         return response.status_code, reply if isinstance(reply, dict) else {}
 
     def _accepted(self, batch: Batch, reply: dict[str, Any], attempt: int) -> None:
-        self._count_sent(batch.rows, batch)
+        self._count_sent(batch.rows)
         ack_id = reply.get("ackId")
         if self.ack and isinstance(ack_id, int):
             with self._lock:
@@ -293,7 +293,7 @@ class HecWriter:
                         "acknowledgement is disabled on this token (code 14). Rows not yet sent "
                         "are spooled.", hint=verdict.hint, code=14, status=200)
 
-    def _count_sent(self, rows: list[int], batch: Batch, part: bool = False) -> None:
+    def _count_sent(self, rows: Sequence[int]) -> None:
         with self._lock:
             self.report.sent += len(rows)
         self._on_progress(len(rows))

@@ -30,7 +30,6 @@ from .._version import __version__
 from ..errors import (
     KeplerError,
     PluginConflictError,
-    PluginError,
     PluginIncompatibleError,
     PluginLoadError,
     PluginNotFoundError,
@@ -393,13 +392,3 @@ def get_host() -> PluginHost:
 def reset() -> None:
     """Forget the loaded host (after enable/disable, or between tests)."""
     get_host.cache_clear()
-
-
-def require_enabled(name: str) -> PluginInfo:
-    info = get_host().plugin(name)
-    if info.status != "enabled":
-        raise PluginError(
-            f"Plugin {name!r} is {info.status}" + (f": {info.error}" if info.error else "."),
-            hint=f"kepler plugins enable {name}" if info.status == "disabled" else None,
-        )
-    return info
