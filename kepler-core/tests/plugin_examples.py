@@ -187,29 +187,29 @@ class WidgetPlugin:
 
     @hookimpl
     def kepler_connectors(self):
-        yield ConnectorSpec(name="widget", factory="plugin_examples:EchoConnector")
+        yield ConnectorSpec(name="widget", target="plugin_examples:EchoConnector")
 
     @hookimpl
     def kepler_trainers(self):
-        yield TrainerSpec(name="mean", factory="plugin_examples:MeanTrainer",
+        yield TrainerSpec(name="mean", target="plugin_examples:MeanTrainer",
                           tasks=("regression",), framework="pure-python",
                           description="Predict the training mean.")
 
     @hookimpl
     def kepler_deployers(self):
-        yield DeployerSpec(name="memory", factory="plugin_examples:MemoryDeployer")
+        yield DeployerSpec(name="memory", target="plugin_examples:MemoryDeployer")
 
     @hookimpl
     def kepler_env_managers(self):
-        yield EnvManagerSpec(name="folder", factory="plugin_examples:FolderEnvManager")
+        yield EnvManagerSpec(name="folder", target="plugin_examples:FolderEnvManager")
 
     @hookimpl
     def kepler_sinks(self):
-        yield SinkSpec(name="list", factory="plugin_examples:ListSink")
+        yield SinkSpec(name="list", target="plugin_examples:ListSink")
 
     @hookimpl
     def kepler_project_templates(self):
-        yield ProjectTemplateSpec(name="widget", render="plugin_examples:render_widget_template",
+        yield ProjectTemplateSpec(name="widget", target="plugin_examples:render_widget_template",
                                   description="Widget project")
 
     @hookimpl
@@ -222,7 +222,7 @@ class WidgetPlugin:
 
     @hookimpl
     def kepler_config_sections(self):
-        yield ConfigSectionSpec(name="widget", model="plugin_examples:WidgetSettings")
+        yield ConfigSectionSpec(name="widget", target="plugin_examples:WidgetSettings")
 
     @hookimpl
     def kepler_sdk_functions(self):
@@ -254,7 +254,7 @@ class MedianPlugin:
 
     @hookimpl
     def kepler_trainers(self):
-        yield TrainerSpec(name="median", factory="plugin_examples:MeanTrainer",
+        yield TrainerSpec(name="median", target="plugin_examples:MeanTrainer",
                           tasks=("regression",), description="Predict the median.")
 
     @hookimpl

@@ -8,17 +8,41 @@ import pathlib
 
 import kepler as kp
 import pytest
-from kepler.hookspecs import LIFECYCLE_HOOKS, REGISTRATION_HOOKS, KeplerSpecs
+from kepler.hookspecs import KeplerSpecs
 from kepler.plugins import get_host
 from kepler.protocols import Connector, Deployer, EnvManager, Sink, Trainer
-from kepler.records import DeployEvent, ExtractEvent, PredictionEvent, TrainEvent
+from kepler.records import (
+    RECORD_TYPES,
+    ConnectorSpec,
+    DeployEvent,
+    ExtractEvent,
+    PredictionEvent,
+    TrainEvent,
+)
 from plugin_examples import Subscriber, WidgetPlugin
 
 ALL_HOOKS = [name for name in dir(KeplerSpecs) if name.startswith("kepler_")]
 
 
-def test_the_hook_lists_cover_every_hookspec():
-    assert sorted(ALL_HOOKS) == sorted([*REGISTRATION_HOOKS, *LIFECYCLE_HOOKS, "kepler_validate"])
+KIND_OF_HOOK = {kind.hook: kind for kind in RECORD_TYPES}
+EVENTS = (ExtractEvent, TrainEvent, DeployEvent, PredictionEvent)
+
+
+def test_record_types_and_events_cover_every_hookspec(kepler_home):
+    """The known hooks come from pluggy; every one is a record type's, an event's or validate."""
+    assert get_host().known_hooks == frozenset(ALL_HOOKS)
+    covered = set(KIND_OF_HOOK) | {event.hook for event in EVENTS} | {"kepler_validate"}
+    assert covered == set(ALL_HOOKS)
+
+
+def test_records_of_a_type_are_typed_and_a_hook_name_is_refused(kepler_home):
+    host = get_host()
+    assert all(isinstance(r, KIND_OF_HOOK["kepler_commands"]) for r in host.records(
+        KIND_OF_HOOK["kepler_commands"]))
+    with pytest.raises(TypeError):
+        host.records("kepler_commands")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        host.fire(object())
 
 
 @pytest.mark.parametrize("hook", ALL_HOOKS)
@@ -45,7 +69,7 @@ def widget(kepler_plugin):
 
 
 def _record(hook, name):
-    record = get_host().find(hook, name)
+    record = get_host().find(KIND_OF_HOOK[hook], name)
     assert record is not None
     assert record.plugin == "widget" and record.distribution == "(in-process)"
     return record
@@ -147,7 +171,7 @@ def subscriber(kepler_plugin):
 
 def test_kepler_after_extract(subscriber):
     event = ExtractEvent(connector="splunk", query="search index=pumps", rows=3)
-    get_host().fire("kepler_after_extract", event)
+    get_host().fire(event)
     assert subscriber.events == [("extract", event)]
 
 
@@ -161,13 +185,13 @@ def test_kepler_after_train(subscriber, kepler_plugin):
 
 def test_kepler_after_deploy(subscriber):
     event = DeployEvent(target="local", name="pumps", model="pump-model", version="3")
-    get_host().fire("kepler_after_deploy", event)
+    get_host().fire(event)
     assert subscriber.events == [("deploy", event)]
 
 
 def test_kepler_after_predictions(subscriber):
     event = PredictionEvent(model="pump-model", version="3", rows=10, latency_ms=1.5)
-    get_host().fire("kepler_after_predictions", event)
+    get_host().fire(event)
     assert subscriber.events == [("predictions", event)]
 
 
@@ -179,7 +203,7 @@ def test_a_failing_subscriber_does_not_break_the_others(kepler_plugin, subscribe
 
     kepler_plugin(Broken(), name="broken")
     with caplog.at_level("WARNING", logger="kepler"):
-        get_host().fire("kepler_after_deploy", DeployEvent(target="t", name="n", model="m"))
+        get_host().fire(DeployEvent(target="t", name="n", model="m"))
     assert len(subscriber.events) == 1
     assert "plugin 'broken' failed in kepler_after_deploy: webhook down" in caplog.text
 
@@ -193,7 +217,7 @@ def test_a_failing_subscriber_raises_in_strict_mode(kepler_plugin, monkeypatch):
     kepler_plugin(Broken(), name="broken")
     monkeypatch.setenv("KEPLER_STRICT_PLUGINS", "1")
     with pytest.raises(RuntimeError, match="webhook down"):
-        get_host().fire("kepler_after_deploy", DeployEvent(target="t", name="n", model="m"))
+        get_host().fire(DeployEvent(target="t", name="n", model="m"))
 
 
 def test_unknown_hook_names_are_refused(kepler_plugin):
@@ -211,6 +235,6 @@ def test_records_conflict_names_both_distributions(kepler_plugin):
     kepler_plugin(WidgetPlugin(), name="widget")
     kepler_plugin(WidgetPlugin(), name="widget2")
     with pytest.raises(kp.KeplerError, match="connector 'widget'.*'widget'.*'widget2'"):
-        get_host().find("kepler_connectors", "widget")
+        get_host().find(ConnectorSpec, "widget")
     messages = [c.message for c in get_host().conflicts()]
     assert any("trainer 'mean'" in m for m in messages)

@@ -22,10 +22,12 @@ def test_namespaces_exist_and_are_lazy():
 @pytest.fixture
 def catalogue(monkeypatch):
     """A first-party capability whose distribution is surely not installed."""
-    from kepler import sdk
+    from kepler import catalogue
 
-    monkeypatch.setitem(sdk.KNOWN_CAPABILITIES, ("data", "from_historian"), "acme-historian")
-    monkeypatch.setitem(sdk.KNOWN_CAPABILITIES, ("train", "quantum"), "acme-ml[quantum]")
+    entries = {kind: dict(names) for kind, names in catalogue._catalogue().items()}
+    entries["sdk"]["data.from_historian"] = "acme-historian"
+    entries["trainers"]["quantum"] = "acme-ml[quantum]"
+    monkeypatch.setattr(catalogue, "_catalogue", lambda: entries)
 
 
 def test_missing_first_party_capability_names_the_distribution(catalogue):
@@ -38,12 +40,15 @@ def test_missing_first_party_capability_names_the_distribution(catalogue):
         kp.train.quantum
 
 
-def test_the_catalogue_names_every_first_party_distribution():
-    from kepler.sdk import KNOWN_CAPABILITIES
+def test_the_catalogue_names_first_party_distributions_for_hints():
+    from kepler.catalogue import install_hint, provider, query_options
 
-    assert KNOWN_CAPABILITIES[("data", "from_splunk")] == "kepler-splunk"
-    assert KNOWN_CAPABILITIES[("train", "pytorch")] == "kepler-torch"
-    assert KNOWN_CAPABILITIES[("deploy", "to_cloud_run")] == "kepler-gcp"
+    assert provider("sdk", "data.from_splunk") == "kepler-splunk"
+    assert provider("trainers", "pytorch") == "kepler-torch"
+    assert provider("deployers", "cloud-run") == "kepler-gcp"
+    assert provider("trainers", "no-such-thing") is None
+    assert query_options()["spl"] == "splunk"
+    assert install_hint("deployers").startswith("pip install ")
 
 
 def test_unknown_names_suggest_close_ones(kepler_plugin):

@@ -108,11 +108,11 @@ class BrokenDeployer(ShelfDeployer):
 class ShelfPlugin:
     @hookimpl
     def kepler_deployers(self):
-        yield DeployerSpec(name="shelf", factory="test_serve_deployers:ShelfDeployer",
+        yield DeployerSpec(name="shelf", target="test_serve_deployers:ShelfDeployer",
                            description="On a shelf.")
-        yield DeployerSpec(name="broken", factory="test_serve_deployers:BrokenDeployer")
+        yield DeployerSpec(name="broken", target="test_serve_deployers:BrokenDeployer")
         yield DeployerSpec(name="revisions",
-                           factory="test_serve_deployers:RevisionsDeployer")
+                           target="test_serve_deployers:RevisionsDeployer")
 
 
 @pytest.fixture
@@ -182,11 +182,18 @@ def test_cli_drives_any_target(shelf, kepler_cli, tmp_path):
     assert gone.code == 1 and "No deployment named 'temps'" in gone.err
 
 
-def test_errors_name_what_to_install_and_what_exists(shelf, kepler_cli):
-    cloud = kepler_cli("deploy", "temps-mean", "--target", "aws")
+def test_errors_name_what_to_install_and_what_exists(shelf, kepler_cli, monkeypatch):
+    from kepler import catalogue
+
+    entries = {kind: dict(names) for kind, names in catalogue._catalogue().items()}
+    entries["deployers"]["mars"] = "kepler-mars"
+    monkeypatch.setattr(catalogue, "_catalogue", lambda: entries)
+    cloud = kepler_cli("deploy", "temps-mean", "--target", "mars")
     assert cloud.code == 4
-    assert "No installed plugin deploys to target 'aws'" in cloud.err
-    assert "pip install 'kepler-aws'" in cloud.err
+    assert "No installed plugin provides the deployer 'mars'" in cloud.err
+    assert "pip install 'kepler-mars'" in cloud.err and "shelf" in cloud.err
+    unknown = kepler_cli("deploy", "temps-mean", "--target", "nowhere")
+    assert unknown.code == 4 and "pip install" not in unknown.err
     bad_name = kepler_cli("deploy", "temps-mean", "--target", "shelf", "--name", "Bad_Name")
     assert bad_name.code == 1 and "Invalid deployment name" in bad_name.err
     no_model = kepler_cli("deploy", "nothing-here", "--target", "shelf")
@@ -248,3 +255,17 @@ def test_rollback_promote_canary_and_dry_run_are_generic(shelf, kepler_cli):
     assert refused.code == 1 and "Target 'shelf' does not support rollback" in refused.err
     assert "does not support plan" in kepler_cli(
         "deploy", "temps-mean", "--target", "shelf", "--dry-run").err
+
+
+def test_the_default_target_comes_from_config_or_is_the_only_one(shelf, kepler_cli,
+                                                                  monkeypatch):
+    """No target is core's favourite: deploy.target chooses; several and none chosen is an
+    error that lists them."""
+    several = kepler_cli("deploy", "temps-mean")
+    assert several.code == 4
+    assert "Several deployers are installed" in several.err and "shelf" in several.err
+    assert "deploy.target" in several.err
+    monkeypatch.setenv("KEPLER_DEPLOY__TARGET", "shelf")
+    chosen = kepler_cli("deploy", "temps-mean", "--json")
+    assert chosen.code == 0, chosen.err
+    assert json.loads(chosen.out)["target"] == "shelf"

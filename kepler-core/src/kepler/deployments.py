@@ -33,18 +33,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DeploymentError, DeploymentNotFoundError, KeplerError, PluginNotFoundError
-from .records import DeployEvent, Deployment
+from .records import DeployerSpec, DeployEvent, Deployment
 
 if TYPE_CHECKING:
     from .artifact.manifest import ModelManifest
     from .protocols import Deployer
-    from .records import DeployerSpec
 
 log = logging.getLogger(__name__)
 
 #: Deployment names: what Cloud Run services and Kubernetes objects accept.
 NAME_PATTERN = re.compile(r"^[a-z](?:[a-z0-9-]{0,47}[a-z0-9])?$")
-DEFAULT_TARGET = "local"
 INDEX_FILE = "index.json"
 
 
@@ -85,33 +83,25 @@ def targets() -> builtins.list[DeployerSpec]:
     """The installed deployment targets (``DeployerSpec`` records), by name."""
     from .plugins import get_host
 
-    return sorted(get_host().records("kepler_deployers"), key=lambda r: r.name)
+    return sorted(get_host().records(DeployerSpec), key=lambda r: r.name)
 
 
-def deployer(target: str) -> Deployer:
-    """The :class:`~kepler.protocols.Deployer` of ``target``, built with the config in force."""
+def default_target(target: str | None = None) -> str:
+    """``target``, else ``deploy.target`` from the configuration, else the only installed
+    target; several installed and none chosen is an error that lists them."""
+    from .capabilities import choose
+
+    return choose(DeployerSpec, target).name
+
+
+def deployer(target: str | None = None) -> Deployer:
+    """The :class:`~kepler.protocols.Deployer` of ``target`` (default: :func:`default_target`),
+    built with the config in force."""
+    from .capabilities import choose
     from .config import load
-    from .plugins import get_host
 
-    spec = get_host().find("kepler_deployers", target)
-    if spec is None:
-        raise _unknown_target(target)
-    return spec.create(load())  # type: ignore[no-any-return]
-
-
-def _unknown_target(target: str) -> PluginNotFoundError:
-    from .sdk import KNOWN_CAPABILITIES
-
-    installed = ", ".join(r.name for r in targets()) or "none"
-    known = {"local": "kepler-serve", "cloud-run": "kepler-gcp", "aws": "kepler-aws",
-             "azure": "kepler-azure"}
-    distribution = known.get(target)
-    if distribution is None and (("deploy", f"to_{target.replace('-', '_')}")
-                                 in KNOWN_CAPABILITIES):
-        distribution = KNOWN_CAPABILITIES[("deploy", f"to_{target.replace('-', '_')}")]
-    hint = (f"pip install '{distribution}'. " if distribution else "") + \
-        f"Installed targets: {installed}."
-    return PluginNotFoundError(f"No installed plugin deploys to target {target!r}.", hint=hint)
+    config = load()
+    return choose(DeployerSpec, target, config=config).create(config)  # type: ignore[no-any-return]
 
 
 # --- the index: which target holds which deployment --------------------------------------------
@@ -234,15 +224,15 @@ def as_dict(deployment: Deployment) -> dict[str, Any]:
 def _fire(deployment: Deployment, action: Any) -> None:
     from .plugins import get_host
 
-    get_host().fire("kepler_after_deploy", DeployEvent(
+    get_host().fire(DeployEvent(
         target=deployment.target, name=deployment.name, model=deployment.model,
         version=deployment.version, url=deployment.url, action=action))
 
 
-def create(model: Any, *, target: str = DEFAULT_TARGET, name: str | None = None,
+def create(model: Any, *, target: str | None = None, name: str | None = None,
            replace: bool = False, **options: Any) -> Deployment:
-    """Deploy ``model`` (reference, folder or Model) to ``target`` as ``name`` (default: the
-    model's name made DNS-safe). An existing deployment of that name is an error unless
+    """Deploy ``model`` (reference, folder or Model) to ``target`` (default: ``deploy.target``,
+    or the only installed target) as ``name`` (default: the model's name made DNS-safe). An existing deployment of that name is an error unless
     ``replace=True``, which updates it in place. ``options`` go to the target (``port=8080``,
     ``api_key=...``).
 
@@ -252,6 +242,7 @@ def create(model: Any, *, target: str = DEFAULT_TARGET, name: str | None = None,
     """
     folder, manifest = resolve_model(model)
     name = check_name(name) if name is not None else default_name(manifest.name)
+    target = default_target(target)
     existing = _read_index().get(name)
     if existing is not None:
         where = existing.get("target")
@@ -390,18 +381,19 @@ def promote(name: str, revision: str | None = None, *, target: str | None = None
     return deployment
 
 
-def plan(model: Any, *, target: str = DEFAULT_TARGET, name: str | None = None,
+def plan(model: Any, *, target: str | None = None, name: str | None = None,
          action: str = "create", **options: Any) -> builtins.list[Any]:
     """A dry run of :func:`create` (or ``action="update"``): every request the target would
     send, in order, each with ``render()`` and ``as_dict()``; nothing is sent or recorded."""
     folder, manifest = resolve_model(model)
     name = check_name(name) if name is not None else default_name(manifest.name)
+    target = default_target(target)
     planned: builtins.list[Any] = _optional(deployer(target), "plan", target)(
         name, str(folder), options, action=action)
     return planned
 
 
-def build(model: Any, out: Path | str, *, target: str = DEFAULT_TARGET, **options: Any) -> Path:
+def build(model: Any, out: Path | str, *, target: str | None = None, **options: Any) -> Path:
     """Write a container build context for ``model`` into folder ``out`` (Dockerfile, the model,
     a lock of the packages it needs, the entrypoint) and return the folder.
 

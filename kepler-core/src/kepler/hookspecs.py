@@ -12,7 +12,7 @@ below with :data:`hookimpl`::
 
     @hookimpl
     def kepler_connectors():
-        yield ConnectorSpec(name="splunk", factory="kepler_splunk.connector:SplunkConnector")
+        yield ConnectorSpec(name="splunk", target="kepler_splunk.connector:SplunkConnector")
 
 Registration hooks yield small records (:mod:`kepler.records`) that point at the heavy code with
 import strings, so keep the plugin module itself free of heavy imports. Lifecycle hooks receive one
@@ -48,34 +48,15 @@ if TYPE_CHECKING:
 
 PROJECT_NAME = "kepler"
 
-#: Version of the hook contract. Minor bumps add hooks, record fields or protocol methods; major
-#: bumps break. 1.1 added model formats; 1.2 the Deployer's status, logs and build.
-PLUGIN_API_VERSION = "1.2"
+#: Version of the plugin API (``kepler.api`` and these hooks). Minor bumps add hooks, record fields,
+#: protocol methods or ``kepler.api`` names; major bumps break. 1.1 added model formats; 1.2 the
+#: Deployer's status, logs and build; 1.3 ``kepler.api`` as the one module plugins import,
+#: ``target=`` as every record's import string, a format's ``prepare`` and ``compiled``, and
+#: connectors and sinks used by core (``read_data``, ``write_results``).
+PLUGIN_API_VERSION = "1.3"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-
-#: Names of the hooks that yield records, in the order ``kepler plugins list`` reports them.
-REGISTRATION_HOOKS = (
-    "kepler_connectors",
-    "kepler_trainers",
-    "kepler_deployers",
-    "kepler_env_managers",
-    "kepler_sinks",
-    "kepler_project_templates",
-    "kepler_commands",
-    "kepler_config_sections",
-    "kepler_sdk_functions",
-    "kepler_model_formats",
-)
-
-LIFECYCLE_HOOKS = (
-    "kepler_after_extract",
-    "kepler_after_train",
-    "kepler_after_deploy",
-    "kepler_after_predictions",
-)
-
 
 class KeplerSpecs:
     """Every hook Kepler calls. Each docstring shows an implementation."""
@@ -91,7 +72,7 @@ class KeplerSpecs:
             @hookimpl
             def kepler_connectors():
                 yield ConnectorSpec(name="splunk",
-                                    factory="kepler_splunk.connector:SplunkConnector")
+                                    target="kepler_splunk.connector:SplunkConnector")
         """
         raise NotImplementedError
 
@@ -105,7 +86,7 @@ class KeplerSpecs:
             def kepler_trainers():
                 yield TrainerSpec(name="random_forest", framework="scikit-learn",
                                   tasks=("classification", "regression"),
-                                  factory="kepler_sklearn.trainers:random_forest")
+                                  target="kepler_sklearn.trainers:random_forest")
         """
         raise NotImplementedError
 
@@ -121,7 +102,7 @@ class KeplerSpecs:
 
             @hookimpl
             def kepler_deployers():
-                yield DeployerSpec(name="cloud-run", factory="kepler_gcp.deployer:CloudRunDeployer")
+                yield DeployerSpec(name="cloud-run", target="kepler_gcp.deployer:CloudRunDeployer")
         """
         raise NotImplementedError
 
@@ -133,7 +114,7 @@ class KeplerSpecs:
 
             @hookimpl
             def kepler_env_managers():
-                yield EnvManagerSpec(name="uv", factory="kepler_env.uv:UvManager")
+                yield EnvManagerSpec(name="uv", target="kepler_env.uv:UvManager")
         """
         raise NotImplementedError
 
@@ -145,7 +126,7 @@ class KeplerSpecs:
 
             @hookimpl
             def kepler_sinks():
-                yield SinkSpec(name="splunk-hec", factory="kepler_splunk.hec:HecSink")
+                yield SinkSpec(name="splunk-hec", target="kepler_splunk.hec:HecSink")
         """
         raise NotImplementedError
 
@@ -158,7 +139,7 @@ class KeplerSpecs:
             @hookimpl
             def kepler_project_templates():
                 yield ProjectTemplateSpec(name="anomaly", description="Sensor anomaly detection",
-                                          render="kepler_templates.anomaly:render")
+                                          target="kepler_templates.anomaly:render")
         """
         raise NotImplementedError
 
@@ -186,7 +167,7 @@ class KeplerSpecs:
 
             @hookimpl
             def kepler_config_sections():
-                yield ConfigSectionSpec(name="splunk", model="kepler_splunk.config:SplunkSettings")
+                yield ConfigSectionSpec(name="splunk", target="kepler_splunk.config:SplunkSettings")
         """
         raise NotImplementedError
 

@@ -51,7 +51,10 @@ def user_config_file() -> Path:
 
 def find_project(start: Path | str | None = None) -> Path | None:
     """Return the project folder (the one holding ``kepler.yml``), or ``None`` outside a project."""
-    explicit = start if start is not None else os.environ.get("KEPLER_PROJECT")
+    from .selection import current
+
+    chosen = current().project
+    explicit = start if start is not None else (chosen or os.environ.get("KEPLER_PROJECT"))
     if explicit:
         path = Path(explicit).expanduser().resolve()
         if path.is_file():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ._version import __version__
 from .errors import ProjectError
-from .records import TemplateContext, import_string
+from .records import ProjectTemplateSpec, TemplateContext, import_string
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -30,9 +30,9 @@ def create_project(name: str, *, template: str = "default", parent: Path | None 
             "(e.g. pump-failures).",
         )
     host = get_host()
-    spec = host.find("kepler_project_templates", template)
+    spec = host.find(ProjectTemplateSpec, template)
     if spec is None:
-        names = sorted(r.name for r in host.records("kepler_project_templates"))
+        names = sorted(r.name for r in host.records(ProjectTemplateSpec))
         raise ProjectError(
             f"Unknown project template {template!r}.",
             hint=f"Available templates: {', '.join(names)}. Plugins can add more.",
@@ -45,7 +45,7 @@ def create_project(name: str, *, template: str = "default", parent: Path | None 
         )
     plugins = tuple(p.name for p in host.plugins() if p.status == "enabled")
     context = TemplateContext(name=name, kepler_version=__version__, plugins=plugins)
-    files: Mapping[str, str | bytes] = import_string(spec.render)(context)
+    files: Mapping[str, str | bytes] = import_string(spec.target)(context)
     for relative in files:
         path = Path(relative)
         if path.is_absolute() or ".." in path.parts:

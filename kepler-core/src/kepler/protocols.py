@@ -53,6 +53,20 @@ class Predictor(Protocol):
 
 
 @runtime_checkable
+class CompiledPredictor(Protocol):
+    """What a model format's ``compiled(model)`` returns: a scorer for validated records
+    (``list[dict]``, one per row, values already of the feature's kind) that skips the
+    framework's per-call overhead. It must give exactly the predictor's answers; a server checks
+    that on sample rows before using it and falls back to the predictor otherwise.
+    ``predict_proba`` exists for classifiers, ``score_samples`` for anomaly models."""
+
+    #: One line for logs and ``/metadata``: what was compiled ("50 trees, one-hot + scaling").
+    description: str
+
+    def predict(self, rows: Any) -> Any: ...
+
+
+@runtime_checkable
 class Deployer(Protocol):
     """Ships a model somewhere it answers requests, and operates it there (plugin API 1.2).
 

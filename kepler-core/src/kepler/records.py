@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import InitVar, dataclass, field
+from typing import Any, ClassVar, Literal
 
 from .errors import PluginLoadError
 
@@ -27,7 +27,7 @@ def import_string(target: str) -> Any:
         raise PluginLoadError(
             f"Invalid import string {target!r}.",
             hint="Write it as 'package.module:attribute', "
-            "e.g. 'kepler_splunk.connector:Connector'.",
+            "e.g. 'acme_kepler.connector:Connector'.",
         )
     try:
         obj: Any = importlib.import_module(module_name)
@@ -49,7 +49,16 @@ def import_string(target: str) -> Any:
 
 @dataclass(frozen=True, kw_only=True)
 class _Record:
-    """Fields every record shares."""
+    """Fields every record shares.
+
+    Every record points at its code with one field, ``target`` (an import string); records of
+    plugin API 1.0-1.2 named it ``factory``, ``render`` or ``model``, still accepted as keywords.
+    """
+
+    #: The hook that yields records of this type (checked against pluggy's specs in the tests).
+    hook: ClassVar[str] = ""
+    #: Shown by ``kepler plugins info``.
+    kind: ClassVar[str] = ""
 
     name: str
     description: str = ""
@@ -58,30 +67,59 @@ class _Record:
     #: Filled in by the registry: the distribution that installed that plugin.
     distribution: str = ""
 
+    def identity(self) -> tuple[str, ...]:
+        """What two plugins must not both claim (a name, or a namespace plus a name)."""
+        return (type(self).__name__, self.name)
+
     @property
-    def kind(self) -> str:
-        return _KIND_NAMES[type(self).__name__]
+    def label(self) -> str:
+        return self.name
+
+
+def _legacy_target(record: Any, old_name: str, old_value: str | None) -> None:
+    """Accept the import string under its pre-1.3 keyword (``factory=``, ``render=``...)."""
+    if old_value is not None:
+        if record.target:
+            raise TypeError(f"{type(record).__name__}: give target= only, not also {old_name}=")
+        object.__setattr__(record, "target", old_value)
+    if not record.target:
+        raise TypeError(f"{type(record).__name__} {record.name!r} needs target='module:attr'")
 
 
 @dataclass(frozen=True, kw_only=True)
 class _FactoryRecord(_Record):
     #: Import string of a callable ``factory(config) -> object implementing the Protocol``.
-    factory: str
+    target: str = ""
+    factory: InitVar[str | None] = None
+
+    def __post_init__(self, factory: str | None) -> None:
+        _legacy_target(self, "factory", factory)
 
     def create(self, config: Any) -> Any:
         """Import the factory on first use and build the capability with the resolved config."""
-        return import_string(self.factory)(config)
+        return import_string(self.target)(config)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ConnectorSpec(_FactoryRecord):
-    """A data source (``kepler.protocols.Connector``), e.g. Splunk."""
+    """A data source (``kepler.api.Connector``), e.g. Splunk.
+
+    ``query_option`` names a shorthand the CLI offers for this connector's query: kepler-splunk
+    sets ``"spl"``, so ``kepler train ... --spl "index=pumps"`` means
+    ``--connector splunk --query "index=pumps"``.
+    """
+
+    hook: ClassVar[str] = "kepler_connectors"
+    kind: ClassVar[str] = "connector"
+    query_option: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class TrainerSpec(_FactoryRecord):
-    """An algorithm reachable as ``kp.train.<name>`` (``kepler.protocols.Trainer``)."""
+    """An algorithm reachable as ``kp.train.<name>`` (``kepler.api.Trainer``)."""
 
+    hook: ClassVar[str] = "kepler_trainers"
+    kind: ClassVar[str] = "trainer"
     #: Tasks the trainer handles: "classification", "regression", "anomaly", "forecasting", ...
     tasks: tuple[str, ...] = ()
     #: Framework name shown in listings, e.g. "scikit-learn".
@@ -90,26 +128,43 @@ class TrainerSpec(_FactoryRecord):
 
 @dataclass(frozen=True, kw_only=True)
 class DeployerSpec(_FactoryRecord):
-    """A deployment target (``kepler.protocols.Deployer``), e.g. "local", "cloud-run"."""
+    """A deployment target (``kepler.api.Deployer``), e.g. "local", "cloud-run"."""
+
+    hook: ClassVar[str] = "kepler_deployers"
+    kind: ClassVar[str] = "deployer"
+    #: One line for ``kepler deploy targets``: what the target offers and lacks (autoscaling...).
+    features: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class EnvManagerSpec(_FactoryRecord):
-    """An environment manager (``kepler.protocols.EnvManager``), e.g. "venv", "uv"."""
+    """An environment manager (``kepler.api.EnvManager``), e.g. "venv", "uv"."""
+
+    hook: ClassVar[str] = "kepler_env_managers"
+    kind: ClassVar[str] = "env manager"
 
 
 @dataclass(frozen=True, kw_only=True)
 class SinkSpec(_FactoryRecord):
-    """A destination for results (``kepler.protocols.Sink``), e.g. Splunk HEC."""
+    """A destination for results and prediction logs (``kepler.api.Sink``), e.g. Splunk HEC."""
+
+    hook: ClassVar[str] = "kepler_sinks"
+    kind: ClassVar[str] = "sink"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProjectTemplateSpec(_Record):
     """A project template for ``kepler init NAME --template <name>``."""
 
+    hook: ClassVar[str] = "kepler_project_templates"
+    kind: ClassVar[str] = "project template"
     #: Import string of ``render(context: TemplateContext) -> Mapping[str, str | bytes]``:
     #: relative file paths to their contents.
-    render: str
+    target: str = ""
+    render: InitVar[str | None] = None
+
+    def __post_init__(self, render: str | None) -> None:
+        _legacy_target(self, "render", render)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,27 +176,51 @@ class CommandSpec(_Record):
     makes ``kepler secrets rotate <name>``); core creates missing groups on demand.
     """
 
+    hook: ClassVar[str] = "kepler_commands"
+    kind: ClassVar[str] = "command"
     #: Import string of the ``click.Command`` (or ``click.Group``).
     target: str
     help: str = ""
     parent: str | None = None
+
+    def identity(self) -> tuple[str, ...]:
+        return (type(self).__name__, self.parent or "", self.name)
+
+    @property
+    def label(self) -> str:
+        return " ".join(filter(None, (self.parent, self.name)))
 
 
 @dataclass(frozen=True, kw_only=True)
 class ConfigSectionSpec(_Record):
     """A section of the configuration (``splunk:`` in kepler.yml) and the model validating it."""
 
+    hook: ClassVar[str] = "kepler_config_sections"
+    kind: ClassVar[str] = "config section"
     #: Import string of a pydantic ``BaseModel`` subclass; ``SecretStr`` fields are secrets.
-    model: str
+    target: str = ""
+    model: InitVar[str | None] = None
+
+    def __post_init__(self, model: str | None) -> None:
+        _legacy_target(self, "model", model)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SdkFunctionSpec(_Record):
     """A function exposed in an SDK namespace: ``kp.<namespace>.<name>``."""
 
+    hook: ClassVar[str] = "kepler_sdk_functions"
+    kind: ClassVar[str] = "SDK function"
     namespace: str
     #: Import string of the function.
     target: str
+
+    def identity(self) -> tuple[str, ...]:
+        return (type(self).__name__, self.namespace, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.namespace}.{self.name}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,16 +234,40 @@ class ModelFormatSpec(_Record):
                                                              # returns JSON-safe options to keep
         load(folder: Path, options: Mapping[str, Any], **load_options) -> predictor
 
-    The predictor is the object :class:`kepler.model.Model` calls: ``predict(df)`` and, where it
-    applies, ``predict_proba(df)`` (:class:`kepler.protocols.Predictor`).
+    The predictor is the object :class:`kepler.api.Model` calls: ``predict(df)`` and, where it
+    applies, ``predict_proba(df)`` (:class:`kepler.api.Predictor`).
+
+    Optional (plugin API 1.3):
+
+    ``prepare``
+        ``prepare(schema: FeatureSchema, data) -> inputs``: turns what a user passes to
+        ``Model.predict`` (a table, records, one record) into what the predictor takes, refusing
+        a missing required feature with a :class:`~kepler.errors.ModelInputError`. Without it
+        the predictor gets ``data`` as given.
+    ``compiled``
+        ``compiled(model: Model) -> CompiledPredictor | None``: a faster scorer for serving one
+        request at a time (:class:`kepler.api.CompiledPredictor`), or None when this particular
+        model cannot be compiled. The model server asks the format for it and never names a
+        framework; it checks the compiled scorer against the predictor before using it.
     """
 
+    hook: ClassVar[str] = "kepler_model_formats"
+    kind: ClassVar[str] = "model format"
     save: str
     load: str
+    prepare: str = ""
+    compiled: str = ""
     #: Framework shown in listings, e.g. "scikit-learn".
     framework: str = ""
     #: What to ``pip install`` when a model in this format is loaded where the plugin is missing.
     install: str = ""
+
+
+#: Every registration record type, in the order ``kepler plugins list`` reports their hooks.
+RECORD_TYPES: tuple[type[_Record], ...] = (
+    ConnectorSpec, TrainerSpec, DeployerSpec, EnvManagerSpec, SinkSpec, ProjectTemplateSpec,
+    CommandSpec, ConfigSectionSpec, SdkFunctionSpec, ModelFormatSpec,
+)
 
 
 CheckStatus = Literal["pass", "fail", "warn", "skip"]
@@ -205,6 +308,8 @@ class TemplateContext:
 class ExtractEvent:
     """Fired after a connector returned data."""
 
+    hook: ClassVar[str] = "kepler_after_extract"
+
     connector: str
     query: str
     rows: int
@@ -220,6 +325,8 @@ class TrainEvent:
     ``model`` is the :class:`kepler.model.Model` (manifest and predictor in memory).
     """
 
+    hook: ClassVar[str] = "kepler_after_train"
+
     trainer: str
     model: Any
     metrics: Mapping[str, Any] = field(default_factory=dict)
@@ -233,6 +340,8 @@ class TrainEvent:
 class DeployEvent:
     """Fired after a deployer created or updated a deployment."""
 
+    hook: ClassVar[str] = "kepler_after_deploy"
+
     target: str
     name: str
     model: str
@@ -244,6 +353,8 @@ class DeployEvent:
 @dataclass(frozen=True, kw_only=True)
 class PredictionEvent:
     """Fired after a batch of predictions was made (served or batch-scored)."""
+
+    hook: ClassVar[str] = "kepler_after_predictions"
 
     model: str
     version: str | None
@@ -264,17 +375,3 @@ class Deployment:
     url: str | None = None
     status: str = "unknown"
     details: Mapping[str, Any] = field(default_factory=dict)
-
-
-_KIND_NAMES = {
-    "ConnectorSpec": "connector",
-    "TrainerSpec": "trainer",
-    "DeployerSpec": "deployer",
-    "EnvManagerSpec": "env manager",
-    "SinkSpec": "sink",
-    "ProjectTemplateSpec": "project template",
-    "CommandSpec": "command",
-    "ConfigSectionSpec": "config section",
-    "SdkFunctionSpec": "SDK function",
-    "ModelFormatSpec": "model format",
-}

@@ -14,6 +14,7 @@ import difflib
 from typing import Any
 
 from .errors import CapabilityNotInstalledError
+from .records import SdkFunctionSpec, TrainerSpec
 
 NAMESPACES: dict[str, str] = {
     "data": "Pull data from sources: kp.data.from_splunk(spl, earliest=..., latest=...).",
@@ -23,27 +24,6 @@ NAMESPACES: dict[str, str] = {
     "results": "Send results back: kp.results.to_splunk(df, index=...).",
     "env": "Per-project isolated Python environments.",
 }
-
-_SPLUNK = "kepler-splunk"
-_SKLEARN = "kepler-sklearn"
-#: First-party capabilities and the distribution that provides each, for the "not installed" error.
-KNOWN_CAPABILITIES: dict[tuple[str, str], str] = {
-    **{("data", n): _SPLUNK for n in ("from_splunk", "from_splunk_chunks", "splunk_metrics",
-                                      "splunk_catalog")},
-    **{("results", n): _SPLUNK for n in ("to_splunk", "metrics_to_splunk", "create_dashboard")},
-    **{("train", n): _SKLEARN for n in (
-        "random_forest", "gradient_boosting", "hist_gradient_boosting", "extra_trees",
-        "logistic_regression", "linear_regression", "ridge", "lasso", "svm", "knn",
-        "isolation_forest", "kmeans", "sklearn", "compare")},
-    ("train", "xgboost"): "kepler-sklearn[xgboost]",
-    ("train", "lightgbm"): "kepler-sklearn[lightgbm]",
-    ("train", "pytorch"): "kepler-torch",
-    **{("deploy", n): "kepler-serve" for n in ("to_local", "batch_score", "serve")},
-    ("deploy", "to_cloud_run"): "kepler-gcp",
-    ("deploy", "to_aws"): "kepler-aws",
-    ("deploy", "to_azure"): "kepler-azure",
-}
-
 
 class Namespace:
     """One SDK namespace; attributes are resolved from the plugins on first use."""
@@ -58,12 +38,12 @@ class Namespace:
     def _sdk_records(self) -> list[Any]:
         from .plugins import get_host
 
-        return [r for r in get_host().records("kepler_sdk_functions") if r.namespace == self._name]
+        return [r for r in get_host().records(SdkFunctionSpec) if r.namespace == self._name]
 
     def _trainer_records(self) -> list[Any]:
         from .plugins import get_host
 
-        return get_host().records("kepler_trainers") if self._name == "train" else []
+        return get_host().records(TrainerSpec) if self._name == "train" else []
 
     def _names(self) -> list[str]:
         names = {r.name for r in self._sdk_records()} | {r.name for r in self._trainer_records()}
@@ -79,47 +59,56 @@ class Namespace:
 
         matches = [r for r in self._sdk_records() if r.name == attr]
         if len(matches) > 1:
-            from .plugins.manager import _conflict
+            from .plugins.manager import conflict
 
-            raise _conflict(matches)
+            raise conflict(matches)
         if matches:
             return import_string(matches[0].target)
         trainers = [r for r in self._trainer_records() if r.name == attr]
         if len(trainers) > 1:
-            from .plugins.manager import _conflict
+            from .plugins.manager import conflict
 
-            raise _conflict(trainers)
+            raise conflict(trainers)
         if trainers:
             return _trainer_function(trainers[0])
-        raise self._missing(attr)
+        raise missing(self._name, attr, self._names())
 
-    def _missing(self, attr: str) -> CapabilityNotInstalledError:
-        from .plugins import get_host
 
-        label = f"kp.{self._name}.{attr}"
-        distribution = KNOWN_CAPABILITIES.get((self._name, attr))
-        if distribution is None:
-            close = difflib.get_close_matches(attr, self._names(), n=1)
-            available = ", ".join(self._names()) or "none (no plugin contributes any)"
-            return CapabilityNotInstalledError(
-                f"{label} does not exist." + (f" Did you mean {close[0]!r}?" if close else ""),
-                hint=f"Available in kp.{self._name}: {available}. "
-                "'kepler plugins list' shows what is installed.",
-            )
-        base = distribution.split("[")[0]
-        for info in get_host().plugins():
-            if info.distribution == base and info.status != "enabled":
-                reason = f": {info.error}" if info.error else ""
-                return CapabilityNotInstalledError(
-                    f"{label} is provided by {base}, whose plugin {info.name!r} is "
-                    f"{info.status}{reason}.",
-                    hint=f"kepler plugins enable {info.name}" if info.status == "disabled"
-                    else f"Reinstall it: pip install --force-reinstall {base}",
-                )
+def missing(namespace: str, attr: str, names: list[str] | None = None
+            ) -> CapabilityNotInstalledError:
+    """The error for ``kp.<namespace>.<attr>`` that no enabled plugin provides: which
+    distribution to install, which plugin to enable, or the closest existing name."""
+    from .catalogue import provider
+    from .plugins import get_host
+
+    if names is None:
+        names = Namespace(namespace)._names()
+    label = f"kp.{namespace}.{attr}"
+    distribution = provider("sdk", f"{namespace}.{attr}")
+    if distribution is None and namespace == "train":
+        distribution = provider("trainers", attr)
+    if distribution is None:
+        close = difflib.get_close_matches(attr, names, n=1)
+        available = ", ".join(names) or "none (no plugin contributes any)"
         return CapabilityNotInstalledError(
-            f"{label} is provided by {distribution}, which is not installed.",
-            hint=f"pip install '{distribution}'",
+            f"{label} does not exist." + (f" Did you mean {close[0]!r}?" if close else ""),
+            hint=f"Available in kp.{namespace}: {available}. "
+            "'kepler plugins list' shows what is installed.",
         )
+    base = distribution.split("[")[0]
+    for info in get_host().plugins():
+        if info.distribution == base and info.status != "enabled":
+            reason = f": {info.error}" if info.error else ""
+            return CapabilityNotInstalledError(
+                f"{label} is provided by {base}, whose plugin {info.name!r} is "
+                f"{info.status}{reason}.",
+                hint=f"kepler plugins enable {info.name}" if info.status == "disabled"
+                else f"Reinstall it: pip install --force-reinstall {base}",
+            )
+    return CapabilityNotInstalledError(
+        f"{label} is provided by {distribution}, which is not installed.",
+        hint=f"pip install '{distribution}'",
+    )
 
 
 def _trainer_function(spec: Any) -> Any:
@@ -157,7 +146,6 @@ def finish_training(trainer: str, model: Any, *, save: bool = False) -> Any:
         saver()
     path = getattr(model, "path", None)
     get_host().fire(
-        "kepler_after_train",
         TrainEvent(trainer=trainer, model=model, metrics=getattr(model, "metrics", {}) or {},
                    artifact_path=str(path) if path else None,
                    model_name=getattr(model, "name", None),
@@ -166,4 +154,4 @@ def finish_training(trainer: str, model: Any, *, save: bool = False) -> Any:
     return model
 
 
-__all__ = ["NAMESPACES", "Namespace"]
+__all__ = ["NAMESPACES", "Namespace", "finish_training", "missing"]

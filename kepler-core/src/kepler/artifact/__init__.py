@@ -20,6 +20,7 @@ from .manifest import (
 from .store import (
     format_spec,
     load_payload,
+    payload_file,
     read_manifest,
     sha256_file,
     stage_artifact,
@@ -39,6 +40,7 @@ __all__ = [
     "TrainerInfo",
     "TrainingInfo",
     "format_spec",
+    "payload_file",
     "load_payload",
     "package_versions",
     "read_manifest",

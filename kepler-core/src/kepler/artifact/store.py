@@ -59,12 +59,24 @@ def _payload_files(folder: Path) -> dict[str, Path]:
     return found
 
 
+def payload_file(folder: Path, options: Mapping[str, Any], key: str, default: str) -> Path:
+    """The payload file a format recorded under ``options[key]`` (or ``default``), refusing a
+    name that leaves the artifact folder or a file that is not there."""
+    name = str(options.get(key, default))
+    path = folder / name
+    if Path(name).name != name or not path.is_file():
+        raise ArtifactError(f"{folder}: payload file {name!r} is not in the artifact.",
+                            hint="The manifest is damaged; retrain or restore the model.")
+    return path
+
+
 def format_spec(name: str, info: FormatInfo | None = None) -> Any:
     """The installed ``ModelFormatSpec`` called ``name``, or an error saying what to install."""
     from ..plugins import get_host
+    from ..records import ModelFormatSpec
 
     host = get_host()
-    spec = host.find("kepler_model_formats", name)
+    spec = host.find(ModelFormatSpec, name)
     if spec is not None:
         return spec
     distribution = info.distribution if info and info.distribution else None
@@ -77,7 +89,7 @@ def format_spec(name: str, info: FormatInfo | None = None) -> Any:
                 hint=f"kepler plugins enable {plugin.name}" if plugin.status == "disabled"
                 else f"Reinstall it: pip install --force-reinstall {distribution}",
             )
-    known = sorted(r.name for r in host.records("kepler_model_formats"))
+    known = sorted(r.name for r in host.records(ModelFormatSpec))
     raise ModelFormatNotInstalledError(
         f"Model format {name!r} is not provided by any installed plugin"
         + (f"; it is read by {distribution}." if distribution else "."),

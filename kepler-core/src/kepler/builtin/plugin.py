@@ -52,7 +52,6 @@ def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
         ("load", "load", "A model by name[:version|alias], or an artifact folder."),
         ("promote", "promote", "Point an alias (prod, staging...) at a version."),
         ("delete", "delete", "Delete a version, or every version, of a model."),
-        ("compare", "compare", "Rank existing models of any framework by a metric."),
     ):
         yield SdkFunctionSpec(namespace="models", name=name, target=f"kepler.registry:{target}",
                               description=description)
@@ -78,13 +77,19 @@ def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
 
 @hookimpl
 def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
-    yield ConfigSectionSpec(name="core", model="kepler.config.model:CoreSettings",
+    yield ConfigSectionSpec(name="core", target="kepler.config.model:CoreSettings",
                             description="Kepler core: logging, project state folder.")
+    yield ConfigSectionSpec(name="deploy", target="kepler.config.sections:DeploySettings",
+                            description="The default deployment target.")
+    yield ConfigSectionSpec(name="data", target="kepler.config.sections:DataSettings",
+                            description="The default connector.")
+    yield ConfigSectionSpec(name="results", target="kepler.config.sections:ResultsSettings",
+                            description="The default sink for results and prediction logs.")
 
 
 @hookimpl
 def kepler_project_templates() -> Iterator[ProjectTemplateSpec]:
-    yield ProjectTemplateSpec(name="default", render="kepler.builtin.templates:render_default",
+    yield ProjectTemplateSpec(name="default", target="kepler.builtin.templates:render_default",
                               description="Minimal project: kepler.yml with dev/staging/prod, "
                               ".gitignore, requirements.txt, a starter notebook.")
 

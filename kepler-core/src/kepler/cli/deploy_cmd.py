@@ -6,7 +6,7 @@ Plugins may still add commands with ``CommandSpec(parent="deploy", ...)``.
 
 ::
 
-    kepler deploy MODEL [--target local] [--name NAME] [--port N] [-o KEY=VALUE]...
+    kepler deploy MODEL [--target T] [--name NAME] [--port N] [-o KEY=VALUE]...
     kepler deploy update NAME MODEL            kepler deploy list [--target T] [--json]
     kepler deploy status NAME [--json]         kepler deploy logs NAME [-n 100]
     kepler deploy predict NAME --data FILE     kepler deploy delete NAME
@@ -51,16 +51,17 @@ class DeployGroup(LazyGroup):
 
 @click.group(cls=DeployGroup, path="deploy", subcommand_metavar="MODEL | COMMAND [ARGS]...")
 def deploy() -> None:
-    """Deploy a model: kepler deploy MODEL --target local.
+    """Deploy a model: kepler deploy MODEL --target TARGET.
 
     MODEL is NAME, NAME:VERSION, NAME:ALIAS or an artifact folder. Targets come from plugins
-    (local: kepler-serve; cloud-run: kepler-gcp); 'kepler deploy targets' lists those installed.
+    'kepler deploy targets' lists those installed; without --target, deploy.target from the
+    configuration is used, or the only installed target.
     """
 
 
 _model_options = [
-    click.option("--target", default="local", show_default=True,
-                 help="Where to deploy ('kepler deploy targets' lists them)."),
+    click.option("--target", help="Where to deploy ('kepler deploy targets' lists them; "
+                 "default: deploy.target, or the only one installed)."),
     click.option("--port", type=click.IntRange(1, 65535), help="Port to serve on (local)."),
     click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
                  help="A target option, e.g. -o api_key_env=MY_KEY (repeatable)."),
@@ -98,7 +99,8 @@ def _show(deployment: Any, as_json: bool) -> None:
 @click.option("--name", help="Deployment name (default: the model's name).")
 @click.option("--replace", is_flag=True, help="Update the deployment if the name exists.")
 @_with_model_options
-def create_command(model: str, name: str | None, replace: bool, target: str, port: int | None,
+def create_command(model: str, name: str | None, replace: bool, target: str | None,
+                   port: int | None,
                    pairs: tuple[str, ...], as_json: bool, canary: int | None,
                    dry_run: bool) -> None:
     """Deploy MODEL to a target; wait until it answers."""
@@ -107,6 +109,7 @@ def create_command(model: str, name: str | None, replace: bool, target: str, por
     options = _options(pairs, port)
     if canary is not None:
         options["canary"] = canary
+        replace = True  # a canary is a new revision of a deployment that exists
     if dry_run:
         _print_plan(plan(model, target=target, name=name, **options), as_json)
         return
@@ -193,7 +196,7 @@ def list_command(target: str | None, as_json: bool) -> None:
         click.secho(f"Warning: target {where!r} did not answer: {message}", fg="yellow",
                     err=True)
     if not found:
-        click.echo("No deployments. Create one: kepler deploy MODEL --target local")
+        click.echo("No deployments. Create one: kepler deploy MODEL --target TARGET")
         return
     echo_table(("Name", "Target", "Model", "Version", "Status", "URL"),
                [(d.name, d.target, d.model, d.version or "", d.status, d.url or "")
@@ -246,9 +249,9 @@ def read_inputs(path: Path) -> Any:
             raise KeplerError(f"{path} is not valid JSON: {exc}",
                               hint='Write {"instances": [{"feature": value, ...}]} or a list '
                               "of records.") from exc
-    from .train_cmd import read_table
+    from ..capabilities import read_data
 
-    return read_table(path)
+    return read_data(str(path), connector="file")
 
 
 @deploy.command("predict", short_help="Score rows of a file with deployment NAME.")
@@ -283,11 +286,11 @@ def delete_command(name: str, target: str | None) -> None:
 @click.argument("model")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the build context into (new or empty).")
-@click.option("--target", default="local", show_default=True,
-              help="Whose build context ('kepler deploy targets').")
+@click.option("--target", help="Whose build context ('kepler deploy targets'; default: "
+              "deploy.target, or the only one installed).")
 @click.option("--option", "-o", "pairs", multiple=True, metavar="KEY=VALUE",
               help="A build option, e.g. -o wheels=all for an offline build (repeatable).")
-def build_command(model: str, out: Path, target: str, pairs: tuple[str, ...]) -> None:
+def build_command(model: str, out: Path, target: str | None, pairs: tuple[str, ...]) -> None:
     """Write a container build context for MODEL.
 
     Dockerfile, the model, a lock of the packages it needs, the entrypoint.
@@ -312,8 +315,9 @@ def targets_command(as_json: bool) -> None:
                     "description": r.description} for r in found])
         return
     if not found:
-        click.echo("No deployment target is installed. For a local server: "
-                   "pip install kepler-serve")
+        from ..catalogue import install_hint
+
+        click.echo("No deployment target is installed. " + install_hint("deployers"))
         return
     echo_table(("Target", "Distribution", "Description"),
                [(r.name, r.distribution, r.description) for r in found])

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..records import ProjectTemplateSpec
+
 
 def _list_templates(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
@@ -13,7 +15,7 @@ def _list_templates(ctx: click.Context, _param: click.Parameter, value: bool) ->
     from ..plugins import get_host
     from .output import echo_table
 
-    records = get_host().records("kepler_project_templates")
+    records = get_host().records(ProjectTemplateSpec)
     echo_table(("Template", "From", "Description"),
                [(r.name, r.distribution, r.description) for r in records], max_width=80)
     ctx.exit(0)

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import PluginConflictError
+from ..records import CommandSpec
 
 #: Help for groups that plugins fill; unknown parents get a generic line.
 GROUP_HELP = {
@@ -27,7 +28,7 @@ GROUP_HELP = {
 def _command_records() -> list[Any]:
     from ..plugins import get_host
 
-    return get_host().records("kepler_commands")
+    return get_host().records(CommandSpec)
 
 
 def _builtin_commands() -> dict[str, Any]:
@@ -83,9 +84,9 @@ class LazyGroup(click.Group):
             return None
         help_text, records = entry
         if len(records) > 1:
-            from ..plugins.manager import _conflict
+            from ..plugins.manager import conflict
 
-            raise _conflict(records)
+            raise conflict(records)
         if not records:
             path = " ".join((*(self.path.split() if self.path else ()), cmd_name))
             return LazyGroup(name=cmd_name, help=help_text, path=path)

@@ -32,12 +32,11 @@ def cli(env: str | None, project: str | None, log_level: str | None, debug: bool
 
     Installed plugins add commands below; 'kepler plugins list' shows them.
     """
-    # Exported so plugins that load the configuration themselves see the same choice.
-    if env:
-        os.environ["KEPLER_ENV"] = env
-    if project:
-        os.environ["KEPLER_PROJECT"] = os.path.abspath(project)
-    from .. import logs
+    # Passed down explicitly (kepler.selection), never by writing os.environ: every
+    # configuration load in this command, core's or a plugin's, sees the same choice.
+    from .. import logs, selection
+
+    selection.choose(env=env, project=project)
 
     logs.configure(log_level)
 
@@ -57,8 +56,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (the console script exits with it)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("KEPLER_DEBUG", "") not in ("", "0")
+    from ..selection import isolated
+
     try:
-        result = cli.main(args=args, prog_name="kepler", standalone_mode=False)
+        with isolated():
+            result = cli.main(args=args, prog_name="kepler", standalone_mode=False)
     except KeplerError as exc:
         return _report(exc, debug)
     except click.exceptions.Abort:

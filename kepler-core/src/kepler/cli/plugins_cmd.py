@@ -43,17 +43,15 @@ def list_command(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info_command(name: str, as_json: bool) -> None:
     """Details of one plugin, including what it contributes."""
-    from ..hookspecs import REGISTRATION_HOOKS
     from ..plugins import get_host
+    from ..records import RECORD_TYPES
 
     host = get_host()
     info = host.plugin(name)
     provided = {
-        hook.removeprefix("kepler_"): sorted(
-            getattr(r, "namespace", "") + ("." if hasattr(r, "namespace") else "") + r.name
-            for r in host.records(hook) if r.plugin == name
-        )
-        for hook in REGISTRATION_HOOKS
+        kind.hook.removeprefix("kepler_"): sorted(
+            r.label for r in host.records(kind) if r.plugin == name)
+        for kind in RECORD_TYPES
     }
     provided = {k: v for k, v in provided.items() if v}
     if as_json:
@@ -72,10 +70,6 @@ def info_command(name: str, as_json: bool) -> None:
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
         click.echo(f"{key.ljust(width)}  {value}")
-
-
-def _scope(project: bool) -> str:
-    return "project" if project else "user"
 
 
 @plugins.command("enable")

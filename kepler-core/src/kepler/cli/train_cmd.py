@@ -16,18 +16,22 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import TrainingError
+from ..records import TrainerSpec
 from .lazy import LazyGroup
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
-#: Column names tried as timestamps when a CSV file is read (Splunk's _time first).
-TIME_COLUMNS = ("_time", "time", "timestamp", "datetime", "date")
+#: Option names of ``kepler train`` a connector's query shorthand may not take.
+RESERVED_OPTIONS = frozenset({
+    "data", "connector", "query", "earliest", "latest", "target", "features", "task",
+    "test-size", "split", "time-column", "cv", "random-state", "name", "param", "save", "json",
+    "help"})
 
 
 def _trainer_records() -> list[Any]:
     from ..plugins import get_host
 
-    return get_host().records("kepler_trainers")
+    return get_host().records(TrainerSpec)
 
 
 class TrainGroup(LazyGroup):
@@ -49,29 +53,31 @@ class TrainGroup(LazyGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = self._entries().get(cmd_name)
         if entry is None:
-            from ..sdk import Namespace
+            from ..sdk import missing
 
-            raise Namespace("train")._missing(cmd_name)
+            raise missing("train", cmd_name)
         _, records = entry
         if not _is_trainer(records):
             return super().get_command(ctx, cmd_name)
         if len(records) > 1:
-            from ..plugins.manager import _conflict
+            from ..plugins.manager import conflict
 
-            raise _conflict(records)
+            raise conflict(records)
         return generic_command(records[0])
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         if not self._entries():
             with formatter.section("Commands"):
-                formatter.write_text("No trainer plugin is installed. For scikit-learn, XGBoost "
-                                     "and LightGBM: pip install kepler-sklearn")
+                from ..catalogue import install_hint
+
+                formatter.write_text("No trainer plugin is installed. "
+                                     + install_hint("trainers"))
             return
         super().format_commands(ctx, formatter)
 
 
 def _is_trainer(records: list[Any]) -> bool:
-    return bool(records) and all(type(r).__name__ == "TrainerSpec" for r in records)
+    return bool(records) and all(isinstance(r, TrainerSpec) for r in records)
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -93,67 +99,31 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
-def read_table(path: Path) -> Any:
-    """A Parquet, CSV or JSON (lines) file as a DataFrame, its origin kept in ``attrs``."""
-    from .._optional import pandas
+def load_data(data: Path | None, connector: str | None, query: str | None,
+              earliest: str | None, latest: str | None) -> Any:
+    """The training data of a ``kepler train`` command, always read through a connector:
+    ``--data FILE`` is the ``file`` connector, ``--connector NAME --query TEXT`` (or a
+    connector's shorthand such as ``--spl TEXT``) any other."""
+    from ..capabilities import read_data
 
-    pd = pandas()
-    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".csv.gz"):
-            frame = _parse_times(pd.read_csv(path))
-        elif suffix in (".jsonl", ".ndjson"):
-            frame = _parse_times(pd.read_json(path, lines=True))
-        elif suffix == ".json":
-            frame = _parse_times(pd.read_json(path))
-        else:
-            raise TrainingError(f"Cannot read {path}: unknown file type {path.suffix!r}.",
-                                hint="Use .parquet, .csv, .csv.gz, .json or .jsonl.")
-    except ImportError as exc:
-        raise TrainingError(f"Reading {path} needs a library that is missing: {exc}",
-                            hint="pip install pyarrow") from exc
-    except (OSError, ValueError) as exc:
-        raise TrainingError(f"Cannot read {path}: {exc}",
-                            hint="Check the file is complete and of the type its name says.") \
-            from exc
-    frame.attrs.update({"source": "file", "path": str(path.resolve())})
-    return frame
-
-
-def _parse_times(frame: Any) -> Any:
-    from .._optional import pandas
-
-    pd = pandas()
-
-    for column in frame.columns:
-        if str(column).lower() in TIME_COLUMNS and not pd.api.types.is_numeric_dtype(
-                frame[column]):
-            try:
-                frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-            except (ValueError, TypeError):
-                continue
-    return frame
-
-
-def load_data(data: Path | None, spl: str | None, earliest: str | None,
-              latest: str | None) -> Any:
-    """The training data of a ``kepler train`` command: ``--data FILE`` or ``--spl SEARCH``."""
-    if (data is None) == (spl is None):
+    if (data is None) == (query is None):
         raise click.UsageError("Give the training data with exactly one of --data FILE or "
-                               "--spl SEARCH.")
+                               "--query TEXT (with --connector NAME, or a shorthand such as "
+                               "--spl).")
     if data is not None:
-        if earliest or latest:
-            raise click.UsageError("--earliest and --latest go with --spl.")
-        return read_table(data)
-    import kepler as kp
-
-    # Through the SDK, so a missing kepler-splunk gives core's "pip install kepler-splunk".
-    return kp.data.from_splunk(spl, earliest=earliest, latest=latest)
+        if earliest or latest or connector:
+            raise click.UsageError("--connector, --earliest and --latest go with --query.")
+        return read_data(str(data), connector="file")
+    assert query is not None
+    return read_data(query, connector=connector, earliest=earliest, latest=latest)
 
 
-_load_data = load_data  # the name it had first
+def _query_shorthands() -> dict[str, str]:
+    """``--spl`` and the like: an option name per connector that declares one."""
+    from ..capabilities import query_options
+
+    return {option: connector for option, connector in query_options().items()
+            if option not in RESERVED_OPTIONS and option.replace("-", "_").isidentifier()}
 
 
 def training_options(*, split_default: str | None = "random",
@@ -175,9 +145,15 @@ def training_options(*, split_default: str | None = "random",
         click.option("--data", "data",
                      type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Training data: .parquet, .csv, .json or .jsonl."),
-        click.option("--spl", help="Or: a Splunk search to pull the data (needs kepler-splunk)."),
-        click.option("--earliest", help="With --spl: earliest time (-7d, @d, ISO 8601...)."),
-        click.option("--latest", help="With --spl: latest time."),
+        click.option("--connector", metavar="NAME", help="Or: pull the data with this connector "
+                     "('kepler plugins list'; default: data.connector, or the only one)."),
+        click.option("--query", metavar="TEXT", help="With --connector: its query (SPL, SQL, "
+                     "a URL...)."),
+        *(click.option(f"--{option}", metavar="TEXT", help=f"Shorthand for --connector "
+                       f"{connector} --query TEXT.")
+          for option, connector in sorted(_query_shorthands().items())),
+        click.option("--earliest", help="With --query: earliest time (-7d, @d, ISO 8601...)."),
+        click.option("--latest", help="With --query: latest time."),
         click.option("--target", help="The column to predict (optional for anomaly/clustering)."),
         click.option("--features", help="Comma-separated input columns (default: all others)."),
         click.option("--task", default="auto", show_default=True,
@@ -218,7 +194,14 @@ def run_training(trainer: str, options: dict[str, Any], **keywords: Any) -> Any:
     time_column = options.pop("time_column", None)
     if time_column:
         extra["time_column"] = time_column
-    frame = load_data(options.pop("data", None), options.pop("spl", None),
+    connector, query = options.pop("connector", None), options.pop("query", None)
+    for option, named in _query_shorthands().items():
+        text = options.pop(option.replace("-", "_"), None)
+        if text is not None:
+            if query is not None:
+                raise click.UsageError(f"Give one query: --{option} repeats --query.")
+            connector, query = named, text
+    frame = load_data(options.pop("data", None), connector, query,
                       options.pop("earliest", None), options.pop("latest", None))
     features = options.pop("features", None)
     as_json = options.pop("as_json", False)

@@ -348,13 +348,13 @@ def _display(value: Any, *, secret: bool) -> str:
 
 def _section_models() -> dict[str, type[BaseModel]]:
     from ..plugins import get_host
-    from ..records import import_string
+    from ..records import ConfigSectionSpec, import_string
 
     models: dict[str, type[BaseModel]] = {}
     host = get_host()
-    for record in host.records("kepler_config_sections"):
-        host.find("kepler_config_sections", record.name)  # raises on two owners
-        models[record.name] = import_string(record.model)
+    for record in host.records(ConfigSectionSpec):
+        host.find(ConfigSectionSpec, record.name)  # raises on two owners
+        models[record.name] = import_string(record.target)
     return models
 
 
@@ -362,6 +362,11 @@ def selected_env(env: str | None, project_data: Mapping[str, Any]) -> tuple[str,
     """The environment in force and whether the user asked for it explicitly."""
     if env:
         return env, True
+    from ..selection import current
+
+    chosen = current().env
+    if chosen:
+        return chosen, True
     from_var = os.environ.get("KEPLER_ENV")
     if from_var:
         return from_var, True

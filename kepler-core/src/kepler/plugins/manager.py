@@ -34,14 +34,9 @@ from ..errors import (
     PluginLoadError,
     PluginNotFoundError,
 )
-from ..hookspecs import (
-    LIFECYCLE_HOOKS,
-    PLUGIN_API_VERSION,
-    PROJECT_NAME,
-    REGISTRATION_HOOKS,
-    KeplerSpecs,
-)
+from ..hookspecs import PLUGIN_API_VERSION, PROJECT_NAME, KeplerSpecs
 from ..paths import find_project
+from ..records import RECORD_TYPES
 from .state import PluginState, read_state
 
 log = logging.getLogger(__name__)
@@ -230,10 +225,17 @@ class PluginHost:
             hooks=self._hook_names(module), api=api,
         )
 
+    @property
+    def known_hooks(self) -> frozenset[str]:
+        """Every hook name the specs define, as pluggy knows them (a plugin's misspelt hook
+        gets a caller too, but one without a spec)."""
+        return frozenset(name for name, caller in vars(self.pm.hook).items()
+                         if name.startswith("kepler_") and caller.has_spec())
+
     def register(self, plugin: Any, name: str) -> None:
         """Register a plugin object, refusing hooks Kepler does not define."""
         self.pm.register(plugin, name=name)
-        known = set(REGISTRATION_HOOKS) | set(LIFECYCLE_HOOKS) | {"kepler_validate"}
+        known = self.known_hooks
         unknown = [h for h in self._hook_names(plugin) if h not in known]
         if unknown:
             self.pm.unregister(plugin)
@@ -278,16 +280,17 @@ class PluginHost:
                 hint="See the installed ones with 'kepler plugins list'.",
             ) from None
 
-    def records(self, hook_name: str) -> list[Any]:
-        """Every record the enabled plugins yield from a registration hook, owner filled in."""
-        if hook_name not in REGISTRATION_HOOKS:
-            raise ValueError(f"{hook_name} is not a registration hook")
+    def records(self, kind: type[R]) -> list[R]:
+        """Every record of type ``kind`` (``TrainerSpec``...) the enabled plugins yield, in
+        registration order, each with the plugin and distribution that provided it."""
+        hook_name = getattr(kind, "hook", "")
+        if kind not in RECORD_TYPES or hook_name not in self.known_hooks:
+            raise TypeError(f"{kind!r} is not a record type of a registration hook")
         cached = self._records.get(hook_name)
         if cached is not None:
             return cached
         collected: list[Any] = []
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():  # registration order
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():  # registration order
             info = self.infos.get(impl.plugin_name)
             try:
                 produced = list(impl.function() or ())
@@ -297,41 +300,51 @@ class PluginHost:
                 log.warning("plugin %r failed in %s: %s", impl.plugin_name, hook_name, exc)
                 continue
             for record in produced:
-                collected.append(
-                    dataclasses.replace(
-                        record,
-                        plugin=impl.plugin_name,
-                        distribution=info.distribution if info else "",
-                    )
-                )
+                if not isinstance(record, kind):
+                    self._wrong_record(impl.plugin_name, hook_name, kind, record)
+                    continue
+                collected.append(dataclasses.replace(
+                    record, plugin=impl.plugin_name,
+                    distribution=info.distribution if info else ""))
         self._records[hook_name] = collected
         return collected
 
-    def find(self, hook_name: str, name: str, key: str = "name") -> Any | None:
-        """The one record called ``name``; two plugins claiming it is a conflict error."""
-        matches = [r for r in self.records(hook_name) if getattr(r, key) == name]
+    @staticmethod
+    def _wrong_record(plugin: str, hook_name: str, kind: type, record: Any) -> None:
+        error = PluginLoadError(
+            f"Plugin {plugin!r} yielded {type(record).__name__} from {hook_name}, which "
+            f"yields {kind.__name__} records.", hint="Report it to the plugin's authors.")
+        if strict_plugins():
+            raise error
+        log.warning("%s", error)
+
+    def find(self, kind: type[R], name: str) -> R | None:
+        """The one record of type ``kind`` called ``name``; two plugins claiming it is a
+        conflict error."""
+        matches = [r for r in self.records(kind) if getattr(r, "name", None) == name]
         if len(matches) > 1:
-            raise _conflict(matches)
+            raise conflict(matches)
         return matches[0] if matches else None
 
     def conflicts(self) -> list[PluginConflictError]:
-        """Names claimed by more than one plugin, across every registration hook."""
+        """Names claimed by more than one plugin, across every record type."""
         found: list[PluginConflictError] = []
-        for hook_name in REGISTRATION_HOOKS:
+        for kind in RECORD_TYPES:
             groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
-            for record in self.records(hook_name):
-                groups[_identity(record)].append(record)
-            found.extend(_conflict(g) for g in groups.values() if len(g) > 1)
+            for record in self.records(kind):
+                groups[record.identity()].append(record)
+            found.extend(conflict(g) for g in groups.values() if len(g) > 1)
         return found
 
     # --- calling ------------------------------------------------------------------------------
 
-    def fire(self, hook_name: str, event: Any) -> None:
-        """Call a lifecycle hook; a failing subscriber is logged, never raised (unless strict)."""
-        if hook_name not in LIFECYCLE_HOOKS:
-            raise ValueError(f"{hook_name} is not a lifecycle hook")
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():
+    def fire(self, event: Any) -> None:
+        """Call the lifecycle hook of ``event`` (an ``ExtractEvent``, ``TrainEvent``...); a
+        failing subscriber is logged, never raised (unless strict)."""
+        hook_name = getattr(type(event), "hook", "")
+        if not hook_name.startswith("kepler_after_") or hook_name not in self.known_hooks:
+            raise TypeError(f"{type(event).__name__} is not a lifecycle event")
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             try:
                 impl.function(event=event)
             except Exception as exc:
@@ -364,21 +377,12 @@ class PluginHost:
         return results
 
 
-def _identity(record: Any) -> tuple[str, ...]:
-    kind = type(record).__name__
-    if kind == "SdkFunctionSpec":
-        return (kind, record.namespace, record.name)
-    if kind == "CommandSpec":
-        return (kind, record.parent or "", record.name)
-    return (kind, record.name)
-
-
-def _conflict(records: list[Any]) -> PluginConflictError:
+def conflict(records: list[Any]) -> PluginConflictError:
+    """The error for two or more plugins claiming the same capability."""
     first = records[0]
-    label = first.name if not hasattr(first, "namespace") else f"{first.namespace}.{first.name}"
     owners = " and ".join(f"{r.distribution} (plugin {r.plugin!r})" for r in records)
     return PluginConflictError(
-        f"Conflicting plugins found for {first.kind} {label!r}: {owners}.",
+        f"Conflicting plugins found for {first.kind} {first.label!r}: {owners}.",
         hint="Disable all but one: kepler plugins disable <plugin>",
     )
 
