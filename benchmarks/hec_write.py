@@ -65,7 +65,7 @@ def kepler(data: Any, index: str) -> tuple[float, float, Any]:
 
 
 def main() -> None:
-    from kepler_splunk.testing import SplunkTestServerProcess
+    from kepler_splunk_testing import SplunkTestServerProcess
 
     data = frame()
     with SplunkTestServerProcess() as server:

@@ -138,7 +138,7 @@ def memory(mode: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    from kepler_splunk.testing import SplunkTestServerProcess
+    from kepler_splunk_testing import SplunkTestServerProcess
 
     results: dict[str, tuple[float, float, int]] = {}
     mem: dict[str, Any] = {}

@@ -68,7 +68,7 @@ def start_splunk(rows: int) -> Any:
     an index for the predictions."""
     from datetime import UTC, datetime, timedelta
 
-    from kepler_splunk.testing import SplunkTestServer, generate_sensor_data
+    from kepler_splunk_testing import SplunkTestServer, generate_sensor_data
 
     start = (datetime.now(UTC) - timedelta(days=7)).replace(microsecond=0)
     period = max(1, int(7 * 86_400 / rows))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kepler_splunk.testing import SplunkTestServer
+from kepler_splunk_testing import SplunkTestServer
 
 
 def point_kepler_at(server: SplunkTestServer, monkeypatch: pytest.MonkeyPatch,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import kepler as kp
 import pandas as pd
 import pytest
-from kepler_splunk.testing import generate_sensor_data
+from kepler_splunk_testing import generate_sensor_data
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

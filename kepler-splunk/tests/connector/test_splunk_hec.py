@@ -257,3 +257,25 @@ def test_https_hec_with_the_servers_ca(splunk_server_https, monkeypatch):
     splunk_server_https.add_index("ml_predictions")
     report = kp.results.to_splunk(predictions(20), index="ml_predictions", progress=False)
     assert report.sent == 20
+
+
+def test_the_connectors_batches_take_the_test_servers_columnar_check():
+    """The benchmark's HEC numbers assume the server counts Kepler's bodies column by column (its
+    fast path); a change to the event layout that sends them the slow way must show up here."""
+    from kepler_splunk.hec_events import Metadata, event_batches
+    from kepler_splunk_testing import SplunkTestServer
+    from kepler_splunk_testing import hec as server_hec
+
+    frame = pd.DataFrame({
+        "_time": pd.date_range("2024-06-01", periods=5_000, freq="s", tz="UTC"),
+        "asset": [f"P-{i % 7}" for i in range(5_000)],
+        "value": [i / 3 for i in range(5_000)],
+        "flag": [i % 2 for i in range(5_000)],
+    })
+    batches = list(event_batches(frame, write_id="w", meta=Metadata(index="main"),
+                                 limit=800_000, fields=["asset"]))
+    server = SplunkTestServer()
+    token = server.hec._by_value(server.hec_token)
+    indexes = server_hec._IndexMemo(server.hec._indexes())
+    counts = [server_hec._columnar_count(batch.body(), token, indexes) for batch in batches]
+    assert counts == [len(batch.rows) for batch in batches]

@@ -18,6 +18,11 @@ def test_the_query_is_quoted_and_complete():
         "span=5m BY asset_id, site")
     assert mstats_query(["a.b", "c"], "m", agg="max", span=None) == (
         '| mstats max("a.b") AS "a.b", max("c") AS "c" WHERE index=m')
+    # the test server's own tests run exactly this text (kepler-splunk-testing, test_metrics.py)
+    assert mstats_query(["pump.vibration", "pump.rpm"], "plant", agg="p95", span="1m",
+                        by=["asset_id"], where='asset_id="P-1"') == (
+        '| mstats p95("pump.vibration") AS "pump.vibration", p95("pump.rpm") AS "pump.rpm" '
+        'WHERE index=plant AND (asset_id="P-1") span=1m BY asset_id')
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

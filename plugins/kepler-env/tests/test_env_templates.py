@@ -1,6 +1,6 @@
 """``kepler init NAME --template …``: the five templates kepler-env contributes through core's
 ``kepler_project_templates`` hook. The notebooks are validated against the nbformat schema and
-every code cell compiles; they are not executed here (they need kepler-splunk's test server)."""
+every code cell compiles; they are not executed here (they need kepler-splunk-testing's server)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import kepler as kp
 import nbformat
 import pytest
-from kepler.plugins import get_host
+from kepler.api import ProjectTemplateSpec, records
 from kepler_env.plan import plan_for
 from kepler_env.sources import read_requirements
 
@@ -45,7 +45,8 @@ def test_template_writes_a_complete_project(kepler_cli, tmp_path, template):
     for number, source in enumerate(code):
         compile(source, f"cell {number}", "exec")
     joined = "\n".join(code)
-    assert "from kepler_splunk.testing import SplunkTestServer, generate_sensor_data" in joined
+    assert "from kepler_splunk_testing import SplunkTestServer, generate_sensor_data" in joined
+    assert "pip install kepler-splunk-testing" in joined
     assert "kp.data.from_splunk(" in joined and "server.stop()" in joined
     assert json.loads(text)["metadata"]["kernelspec"]["name"] == "pump-study"
     readme = (root / "README.md").read_text()
@@ -53,15 +54,15 @@ def test_template_writes_a_complete_project(kepler_cli, tmp_path, template):
 
 
 def test_templates_are_listed_with_their_plugin(kepler_cli):
-    records = {r.name: r for r in get_host().records("kepler_project_templates")}
-    assert set(TEMPLATES) <= set(records)
-    assert {records[t].distribution for t in TEMPLATES} == {"kepler-env"}
+    found = {r.name: r for r in records(ProjectTemplateSpec)}
+    assert set(TEMPLATES) <= set(found)
+    assert {found[t].distribution for t in TEMPLATES} == {"kepler-env"}
     listing = kepler_cli("init", "x", "--list-templates")
     assert all(t in listing.out for t in TEMPLATES)
 
 
 def test_rendering_is_deterministic(tmp_path):
-    from kepler.records import TemplateContext
+    from kepler.api import TemplateContext
     from kepler_env.templates import render_anomaly
 
     context = TemplateContext(name="plant", kepler_version="0.1.0")

@@ -12,15 +12,14 @@ from wherever they are installed now (see :mod:`kepler_env.kepler_dists`).
 
 Example::
 
-    from kepler.project import create_project
+    from kepler.api import create_project
     create_project("pump-failures", template="classification")
 """
 
 from __future__ import annotations
 
 # The same ignore rules as core's default template: one list to keep secrets out of git.
-from kepler.builtin.templates import GITIGNORE
-from kepler.records import TemplateContext
+from kepler.api import GITIGNORE, TemplateContext
 
 from .content import TEMPLATES, Template
 from .notebook import notebook

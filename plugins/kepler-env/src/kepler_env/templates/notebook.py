@@ -1,8 +1,9 @@
 """The starter notebook (nbformat 4.5 JSON) every template writes.
 
-It runs against kepler-splunk's local test server (``kepler_splunk.testing``): a Splunk REST API
-on 127.0.0.1 loaded with synthetic pump sensors, so the notebook works on a laptop with no Splunk
-at all; the same ``kp.data.from_splunk`` call then works against the real one.
+It runs against the local Splunk test server of kepler-splunk-testing (``kepler_splunk_testing``,
+a distribution of its own, so the notebook says to ``pip install kepler-splunk-testing``): a
+Splunk REST API on 127.0.0.1 loaded with synthetic pump sensors, so the notebook works on a laptop
+with no Splunk at all; the same ``kp.data.from_splunk`` call then works against the real one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from kepler.records import TemplateContext
+from kepler.api import TemplateContext
 
 from .content import Template
 
@@ -19,7 +20,8 @@ SERVER_CELL = """\
 import os
 
 import kepler as kp
-from kepler_splunk.testing import SplunkTestServer, generate_sensor_data
+# The test server is not part of kepler-splunk: `pip install kepler-splunk-testing` first.
+from kepler_splunk_testing import SplunkTestServer, generate_sensor_data
 
 # A local Splunk (REST API) with synthetic pump sensors. To use your own Splunk instead, set
 # splunk.host in kepler.yml, run `kepler secrets set splunk-token`, and skip this cell.
