@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from kepler.api import namespace
+
 SERVICE = "projects/plant-dev/locations/europe-west1/services/pump-failure-dev"
 LATEST = "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST"
 REVISION = "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION"
@@ -24,8 +26,6 @@ def test_dry_run_through_kepler_deploy_sends_nothing(fake, model, kepler_cli):
 
 def test_create_canary_promote_rollback_with_the_generic_commands(fake, model, model_v4,
                                                                  tiny_context, kepler_cli):
-    import kepler as kp
-
     created = kepler_cli("deploy", str(model), "--target", "cloud-run", "--json")
     assert created.code == 0, created.err
     first = json.loads(created.out)["details"]["revision"]
@@ -44,7 +44,7 @@ def test_create_canary_promote_rollback_with_the_generic_commands(fake, model, m
     assert rolled.code == 0, rolled.err
     assert fake.services[SERVICE]["traffic"] == [
         {"type": REVISION, "revision": first, "percent": 100}]
-    assert kp.deploy.promote("pump-failure", new, target="cloud-run").status
+    assert namespace("deploy").promote("pump-failure", new, target="cloud-run").status
     assert fake.services[SERVICE]["traffic"] == [{"type": LATEST, "percent": 100}]
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from gcp_helpers import DEV_IMAGE, write_model
-from kepler.errors import DeploymentNotFoundError
+from kepler.api import DeploymentNotFoundError, namespace
 from kepler_gcp.deployer import cpu_for, size_memory
 from kepler_gcp.errors import GcpAlreadyExistsError, GcpImageNotFoundError
 
@@ -19,9 +19,7 @@ def spec(fake, service=SERVICE):
 
 
 def test_create_builds_the_image_and_deploys(fake, model, tiny_context):
-    import kepler as kp
-
-    dep = kp.deploy.to_cloud_run(model)
+    dep = namespace("deploy").to_cloud_run(model)
 
     assert (dep.name, dep.target, dep.model, dep.version, dep.status) == \
         ("pump-failure", "cloud-run", "pump-failure", "3", "running")
@@ -73,7 +71,7 @@ def test_an_image_missing_from_artifact_registry_is_refused(fake, model, kepler_
     assert result.code == 7
     assert "is not in Artifact Registry" in result.err and "Hint:" in result.err
     assert not fake.services
-    from kepler.deployments import deployer
+    from kepler.api import deployer
 
     target = deployer("cloud-run")
     with pytest.raises(GcpImageNotFoundError):
@@ -81,7 +79,7 @@ def test_an_image_missing_from_artifact_registry_is_refused(fake, model, kepler_
 
 
 def test_create_refuses_an_existing_service(fake, model):
-    from kepler.deployments import deployer
+    from kepler.api import deployer
 
     fake.add_image(DEV_IMAGE)
     deployer("cloud-run").create("pump-failure", str(model), {"image": DEV_IMAGE})
@@ -91,11 +89,10 @@ def test_create_refuses_an_existing_service(fake, model):
 
 
 def test_update_serves_the_new_version_on_a_new_revision(fake, model, model_v4, tiny_context):
-    import kepler as kp
     from kepler_gcp import sdk
 
-    first = kp.deploy.to_cloud_run(model)
-    second = kp.deploy.to_cloud_run(model_v4)  # exists: updated in place
+    first = namespace("deploy").to_cloud_run(model)
+    second = namespace("deploy").to_cloud_run(model_v4)  # exists: updated in place
     assert second.version == "4" and second.details["revision"] != first.details["revision"]
     assert spec(fake)["labels"]["kepler-version"] == "4"
     assert spec(fake)["template"]["containers"][0]["image"].endswith("pump-failure:v4")
@@ -129,12 +126,10 @@ def test_prod_settings_come_from_its_environment(fake, model, kepler_cli):
 
 
 def test_environment_variables_override_the_file(fake, model, monkeypatch):
-    import kepler as kp
-
     monkeypatch.setenv("KEPLER_GCP__MAX_INSTANCES", "7")
     monkeypatch.setenv("KEPLER_GCP__MEMORY", "2Gi")
     fake.add_image(DEV_IMAGE)
-    kp.deploy.to_cloud_run(model, image=DEV_IMAGE, concurrency=4)
+    namespace("deploy").to_cloud_run(model, image=DEV_IMAGE, concurrency=4)
     template = spec(fake)["template"]
     assert template["scaling"] == {"maxInstanceCount": 7}
     assert template["maxInstanceRequestConcurrency"] == 4
@@ -142,14 +137,12 @@ def test_environment_variables_override_the_file(fake, model, monkeypatch):
 
 
 def test_memory_and_cpu_are_sized_from_the_artifact(fake, tmp_path, tiny_context):
-    import kepler as kp
-
     assert size_memory(0) == "512Mi" and size_memory(300 * 2**20) == "2Gi"
     assert size_memory(10 * 2**30) == "32Gi"
     assert [cpu_for(m) for m in ("512Mi", "2Gi", "4Gi", "8Gi", "16Gi", "32Gi")] == \
         ["1", "1", "2", "2", "4", "8"]
     big = write_model(tmp_path / "big", name="big-model", version=1, size=2 * 2**30)
-    kp.deploy.to_cloud_run(big)
+    namespace("deploy").to_cloud_run(big)
     full = "projects/plant-dev/locations/europe-west1/services/big-model-dev"
     limits = fake.services[full]["spec"]["template"]["containers"][0]["resources"]["limits"]
     assert limits == {"cpu": "2", "memory": "8Gi"}
@@ -183,14 +176,14 @@ def test_status_list_logs_predict_delete(fake, model, kepler_cli, tmp_path):
     assert SERVICE not in fake.services
     gone = kepler_cli("deploy", "status", "pump-failure", "--target", "cloud-run")
     assert gone.code == 1 and "No Cloud Run deployment named 'pump-failure'" in gone.err
-    from kepler.deployments import deployer
+    from kepler.api import deployer
 
     with pytest.raises(DeploymentNotFoundError):
         deployer("cloud-run").get("pump-failure")
 
 
 def test_list_skips_services_kepler_did_not_make(fake, model):
-    from kepler.deployments import deployer
+    from kepler.api import deployer
 
     fake.add_image(DEV_IMAGE)
     deployer("cloud-run").create("pump-failure", str(model), {"image": DEV_IMAGE})
@@ -203,9 +196,7 @@ def test_the_uploaded_source_is_kepler_serves_build_context(fake, model):
     import io
     import tarfile
 
-    import kepler as kp
-
-    kp.deploy.to_cloud_run(model)
+    namespace("deploy").to_cloud_run(model)
     [data] = fake.objects.values()
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         names = set(archive.getnames())
@@ -216,16 +207,14 @@ def test_the_uploaded_source_is_kepler_serves_build_context(fake, model):
 
 
 def test_invoker_and_secret_env_per_deployment(fake, model, model_v4):
-    import kepler as kp
-
     fake.add_image(DEV_IMAGE)
-    kp.deploy.to_cloud_run(model, image=DEV_IMAGE, invoker="public",
+    namespace("deploy").to_cloud_run(model, image=DEV_IMAGE, invoker="public",
                            secret_env={"KEPLER_SERVE__API_KEY": "serve-key:2"})
     assert fake.public(SERVICE)
     env = spec(fake)["template"]["containers"][0]["env"]
     assert {"name": "KEPLER_SERVE__API_KEY", "valueSource": {"secretKeyRef": {
         "secret": "serve-key", "version": "2"}}} in env
-    kp.deploy.to_cloud_run(model_v4, image=DEV_IMAGE)  # back to the section's: authenticated
+    namespace("deploy").to_cloud_run(model_v4, image=DEV_IMAGE)  # back to the section's: authenticated
     assert not fake.public(SERVICE)
     with pytest.raises(Exception, match="looks like a secret"):
-        kp.deploy.to_cloud_run(model, image=DEV_IMAGE, env_vars={"SPLUNK_PASSWORD": "x"})
+        namespace("deploy").to_cloud_run(model, image=DEV_IMAGE, env_vars={"SPLUNK_PASSWORD": "x"})

@@ -8,6 +8,7 @@ import stat
 
 import pytest
 from gcp_helpers import DEV_IMAGE
+from kepler.api import namespace
 from kepler_gcp.errors import GcpBuildError
 
 SCRIPT = """#!/bin/sh
@@ -37,11 +38,9 @@ def docker(tmp_path, monkeypatch):
 
 def test_docker_builds_and_pushes_instead_of_cloud_build(fake, model, docker, monkeypatch,
                                                          tiny_context):
-    import kepler as kp
-
     log = docker()
     monkeypatch.setenv("KEPLER_GCP__BUILDER", "auto")  # docker info answers: Docker it is
-    dep = kp.deploy.to_cloud_run(model)
+    dep = namespace("deploy").to_cloud_run(model)
     assert dep.status == "running" and dep.details["image"] == DEV_IMAGE
     commands = [line.split()[0] for line in log.read_text().splitlines()]
     assert commands == ["info", "build", "push"]  # anonymous credentials: no login
@@ -50,27 +49,23 @@ def test_docker_builds_and_pushes_instead_of_cloud_build(fake, model, docker, mo
 
 def test_auto_without_a_docker_engine_uses_cloud_build(fake, model, docker, monkeypatch,
                                                        tiny_context):
-    import kepler as kp
-
     docker(info=1)
     monkeypatch.setenv("KEPLER_GCP__BUILDER", "auto")
-    kp.deploy.to_cloud_run(model)
+    namespace("deploy").to_cloud_run(model)
     assert len(fake.builds) == 1
 
 
 def test_a_failed_push_says_how_to_log_in(fake, model, docker, monkeypatch, tiny_context):
-    import kepler as kp
-
     docker(push=1)
     monkeypatch.setenv("KEPLER_GCP__BUILDER", "docker")
     with pytest.raises(GcpBuildError, match="docker push failed") as caught:
-        kp.deploy.to_cloud_run(model)
+        namespace("deploy").to_cloud_run(model)
     assert "gcloud auth configure-docker europe-west1-docker.pkg.dev" in caught.value.hint
     assert not fake.services
 
 
 def test_docker_dry_run(fake, model, kepler_cli, monkeypatch):
     monkeypatch.setenv("KEPLER_GCP__BUILDER", "docker")
-    result = kepler_cli("gcp", "deploy", str(model), "--dry-run")
+    result = kepler_cli("deploy", str(model), "--target", "cloud-run", "--dry-run")
     assert result.code == 0, result.err
     assert f"RUN docker push {DEV_IMAGE}" in result.out and fake.requests == []

@@ -9,11 +9,11 @@ from gcp_helpers import DEV_IMAGE
 
 def test_dry_run_create_prints_the_build_and_the_service_and_sends_nothing(fake, model,
                                                                            kepler_cli):
-    result = kepler_cli("gcp", "deploy", str(model), "--dry-run")
+    result = kepler_cli("deploy", str(model), "--target", "cloud-run", "--dry-run")
     assert result.code == 0, result.err
     assert fake.requests == []
     out = result.out
-    assert "none was" in out
+    assert "(dry run: not sent)" in out
     assert "/upload/storage/v1/b/plant-dev-kepler-builds/o?uploadType=multipart" in out
     assert "/v1/projects/plant-dev/locations/europe-west1/builds" in out
     assert "/v2/projects/plant-dev/locations/europe-west1/services?serviceId=pump-failure-dev" \
@@ -23,9 +23,10 @@ def test_dry_run_create_prints_the_build_and_the_service_and_sends_nothing(fake,
 
 
 def test_dry_run_canary_plans_the_traffic_split(fake, model, kepler_cli):
-    result = kepler_cli("--env", "prod", "gcp", "deploy", str(model), "--dry-run", "--canary",
-                        "10", "--image",
-                        "us-central1-docker.pkg.dev/plant-prod/kepler/pump-failure:v3", "--json")
+    result = kepler_cli("--env", "prod", "deploy", str(model), "--target", "cloud-run",
+                        "--dry-run", "--canary", "10", "-o",
+                        "image=us-central1-docker.pkg.dev/plant-prod/kepler/pump-failure:v3",
+                        "--json")
     assert result.code == 0, result.err
     assert fake.requests == []
     requests = json.loads(result.out)
@@ -44,14 +45,19 @@ def test_dry_run_canary_plans_the_traffic_split(fake, model, kepler_cli):
     assert requests[-1]["url"].endswith(":setIamPolicy")  # prod is public
 
 
-def test_sdk_dry_run_returns_the_requests(fake, model):
-    import kepler as kp
+def test_sdk_dry_run_returns_the_requests(fake, model, kepler_cli):
+    from kepler.api import namespace
 
-    plan = kp.deploy.to_cloud_run(model, dry_run=True, image=DEV_IMAGE, env="staging")
+    plan = namespace("deploy").to_cloud_run(model, dry_run=True, image=DEV_IMAGE,
+                                            env="staging")
     assert fake.requests == []
     assert "plant-staging" in str(plan)
     body = next(r for r in plan if r.method == "POST").body
     assert body["template"]["scaling"] == {"maxInstanceCount": 5}
+    # env= held for the call only; nothing recorded
+    generic = namespace("deploy").plan(model, target="cloud-run", image=DEV_IMAGE)
+    assert "plant-dev" in generic[-1].render() and fake.requests == []
+    assert json.loads(kepler_cli("deploy", "list", "--json").out)["deployments"] == []
 
 
 def test_a_dry_run_through_kepler_deploy_is_refused_with_the_way(fake, model, kepler_cli):

@@ -22,7 +22,7 @@ SERVICE = "projects/plant-dev/locations/europe-west1/services/pump-failure-dev"
 
 @pytest.fixture
 def target(fake):
-    from kepler.deployments import deployer
+    from kepler.api import deployer
 
     fake.add_image(DEV_IMAGE)
     return deployer("cloud-run")
@@ -72,7 +72,7 @@ def test_a_revision_that_never_becomes_ready_times_out_with_its_reason(fake, tar
 
 
 def test_a_failed_build(fake, model, tiny_context):
-    from kepler.deployments import deployer
+    from kepler.api import deployer
 
     fake.fail_next_build("Step #0: COPY failed: no source files were specified")
     with pytest.raises(GcpBuildError, match="COPY failed") as caught:
@@ -83,7 +83,7 @@ def test_a_failed_build(fake, model, tiny_context):
 
 def test_a_missing_bucket_fails_the_upload_with_a_hint(project, gcp_fake, model,
                                                        tiny_context):
-    from kepler.deployments import deployer
+    from kepler.api import deployer
 
     with pytest.raises(Exception, match="kepler gcp provision") as caught:
         deployer("cloud-run").create("pump-failure", str(model), {})

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from kepler.api import namespace
 
 PROBE = """
 import contextlib, io, json, sys
@@ -34,10 +35,8 @@ def test_records(kepler_cli):
     assert {"name": "cloud-run", "plugin": "gcp", "distribution": "kepler-gcp",
             "description": "Google Cloud Run: autoscaling, canary, rollback."} in \
         json.loads(targets.out)
-    import kepler as kp
-
-    assert "to_cloud_run" in dir(kp.deploy)
-    assert kp.deploy.to_cloud_run.__module__ == "kepler_gcp.sdk"
+    assert "to_cloud_run" in dir(namespace("deploy"))
+    assert namespace("deploy").to_cloud_run.__module__ == "kepler_gcp.sdk"
 
 
 def test_config_section_validates_with_named_keys(project, kepler_cli, monkeypatch):
@@ -53,16 +52,15 @@ def test_config_section_validates_with_named_keys(project, kepler_cli, monkeypat
     assert "gcp.memory" in bad.out + bad.err
     monkeypatch.setenv("KEPLER_GCP__MEMORY", "2Gi")
     monkeypatch.setenv("KEPLER_GCP__ENV_VARS__SPLUNK_TOKEN", "x")
-    from kepler.config import load
-    from kepler.errors import ConfigError
+    from kepler.api import ConfigError
+    from kepler.api import load_config as load
 
     with pytest.raises(ConfigError, match="looks like a secret"):
         load().section("gcp")
 
 
 def test_the_deployer_implements_the_protocol(kepler_cli):
-    from kepler.deployments import deployer
-    from kepler.protocols import Deployer
+    from kepler.api import Deployer, deployer
 
     target = deployer("cloud-run")
     assert isinstance(target, Deployer)

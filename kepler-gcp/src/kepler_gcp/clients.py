@@ -3,7 +3,8 @@
 Every client uses the REST transport (``transport="rest"``), so a configured endpoint may be a
 Private Service Connect address or a local fake (:mod:`kepler_gcp.testing`). Calls go through
 :meth:`Gcp.send`, which in a dry run records the request (method, URL, body) instead of sending
-it: ``kepler gcp deploy --dry-run`` and ``kepler gcp provision --dry-run`` print that list.
+it: ``kepler deploy MODEL --target cloud-run --dry-run`` and ``kepler gcp provision --dry-run``
+print that list.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``cloud-run`` deployment target (:class:`kepler.protocols.Deployer`).
+"""The ``cloud-run`` deployment target (a :class:`kepler.api.Deployer`).
 
 A deployment NAME is the Cloud Run service ``gcp.service_name`` (``{name}`` by default, e.g.
 ``{name}-{env}``) in ``gcp.project`` / ``gcp.region``; Cloud Run itself is the record: labels on
@@ -13,7 +13,10 @@ for the new revision, updates only), ``port`` (the container's port, default 808
 
 Beyond the protocol: :meth:`CloudRunDeployer.canary`, :meth:`~CloudRunDeployer.promote`,
 :meth:`~CloudRunDeployer.rollback`, :meth:`~CloudRunDeployer.revisions` and
-:meth:`~CloudRunDeployer.plan` (a dry run: every request, none sent).
+:meth:`~CloudRunDeployer.plan` (a dry run: every request, none sent), which core's generic
+``kepler deploy --canary / --dry-run / promote / rollback`` call; core keeps the deployment index
+and fires ``kepler_after_deploy``, never this module. The configuration (and so the environment,
+``kepler --env``) arrives in ``__init__``: nothing here reads ``KEPLER_ENV``.
 """
 
 from __future__ import annotations
@@ -27,8 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kepler.errors import DeploymentError
-from kepler.records import Deployment
+from kepler.api import Deployment, DeploymentError
 
 from .clients import Gcp, PlannedRequest, proto_json
 from .config import INGRESS, GcpSettings
@@ -338,43 +340,50 @@ class CloudRunDeployer:
         if not target:
             raise DeploymentError(f"Service for {name!r} has no ready revision to promote.",
                                   hint=f"kepler deploy status {name} --target cloud-run")
-        self._check_revision(gcp, service, target)
+        serving = self._check_revision(gcp, service, target)
         traffic = [{"type_": _LATEST, "percent": 100}] if target == latest else \
             [{"type_": _REVISION, "revision": target, "percent": 100}]
-        return self._set_traffic(gcp, name, service, traffic, f"promoting {target}")
+        return self._set_traffic(gcp, name, service, traffic, f"promoting {target}",
+                                 serving=serving)
 
     def rollback(self, name: str, revision: str | None = None) -> Deployment:
         """Return all traffic to ``revision`` (default: the ready revision created before the
-        one serving most traffic now)."""
+        one serving most traffic now; during a canary, the revision the canary shares with)."""
         gcp = self._gcp()
         service = self._get_service(gcp, name)
-        shares = self._traffic(service)
-        current = max(shares, key=lambda t: t[1], default=("", 0, ""))[0]
         history = self.revisions(name, service=service, gcp=gcp)
-        canaries = [rev for rev, pct, tag in shares if tag == "canary" and pct]
-        stable = [t for t in shares if t[0] not in canaries and t[1]]
-        if revision is None and canaries and stable:  # a canary in progress: drop it
-            current = canaries[0]
-            revision = max(stable, key=lambda t: t[1])[0]
-        elif revision is None:
-            names = [r["name"] for r in history]
-            after = names[names.index(current) + 1:] if current in names else names
-            previous = [r for r in history if r["name"] in after and r["ready"]]
-            if not previous:
-                raise DeploymentError(
-                    f"Deployment {name!r} has no ready revision before {current or 'now'} to "
-                    "roll back to.",
-                    hint="'kepler gcp revisions NAME' lists them; deploy an older model "
-                    "version instead: kepler deploy update NAME MODEL:VERSION")
-            revision = previous[0]["name"]
-        else:
-            self._check_revision(gcp, service, revision)
+        current, revision = self._rollback_choice(name, service, history, revision)
+        serving = self._check_revision(gcp, service, revision, history=history)
         traffic = [{"type_": _REVISION, "revision": revision, "percent": 100}]
-        deployment = self._set_traffic(gcp, name, service, traffic, f"rolling back to {revision}")
+        deployment = self._set_traffic(gcp, name, service, traffic, f"rolling back to {revision}",
+                                       serving=serving)
         details = {**deployment.details, "rolled_back_from": current}
         return Deployment(name=deployment.name, target=TARGET, model=deployment.model,
                           version=deployment.version, url=deployment.url,
                           status=deployment.status, details=details)
+
+    def _rollback_choice(self, name: str, service: Any,
+                         history: builtins.list[dict[str, Any]], revision: str | None
+                         ) -> tuple[str, str]:
+        """(the revision rolled back from, the one rolled back to)."""
+        shares = self._traffic(service)
+        current = max(shares, key=lambda t: t[1], default=("", 0, ""))[0]
+        canaries = [rev for rev, pct, tag in shares if tag == "canary" and pct]
+        stable = [t for t in shares if t[0] not in canaries and t[1]]
+        if revision is not None:
+            return current, revision
+        if canaries and stable:  # a canary in progress: drop it
+            return canaries[0], max(stable, key=lambda t: t[1])[0]
+        names = [r["name"] for r in history]
+        after = names[names.index(current) + 1:] if current in names else names
+        previous = [r for r in history if r["name"] in after and r["ready"]]
+        if not previous:
+            raise DeploymentError(
+                f"Deployment {name!r} has no ready revision before {current or 'now'} to "
+                "roll back to.",
+                hint="'kepler gcp revisions NAME' lists them; deploy an older model "
+                "version instead: kepler deploy update NAME MODEL:VERSION")
+        return current, str(previous[0]["name"])
 
     def revisions(self, name: str, *, service: Any = None, gcp: Gcp | None = None
                   ) -> builtins.list[dict[str, Any]]:
@@ -404,9 +413,16 @@ class CloudRunDeployer:
     def plan(self, name: str, model: str, config: Mapping[str, Any] | None = None, *,
              action: str = "create") -> builtins.list[PlannedRequest]:
         """A dry run: every request ``create`` (or ``update``) would send, with the full
-        Service spec; nothing is sent, not even reads."""
+        Service spec; nothing is sent, not even reads.
+
+        A canary always updates the deployment serving now, so a planned create with
+        ``canary`` is planned as the update it would have to be
+        (``kepler deploy MODEL --target cloud-run --canary 10 --dry-run``)."""
+        options = dict(config or {})
+        if action == "create" and options.get("canary") is not None:
+            action = "update"
         plan: builtins.list[PlannedRequest] = []
-        self._deploy(name, Path(model), dict(config or {}), action=action, plan=plan)
+        self._deploy(name, Path(model), options, action=action, plan=plan)
         return plan
 
     # --- the flow -----------------------------------------------------------------------------
@@ -421,8 +437,10 @@ class CloudRunDeployer:
 
     def _deploy(self, name: str, model: Path, options: dict[str, Any], *, action: str,
                 plan: builtins.list[PlannedRequest] | None = None) -> Deployment:
+        """The deployment flow: settings, image, the Service spec, create or patch, wait for
+        the revision, who may call it. With ``plan`` every request is recorded, none sent."""
         from google.cloud import run_v2
-        from kepler.artifact import read_manifest
+        from kepler.api import read_manifest
 
         settings, extra = self._resolve(options)
         gcp = self._gcp(settings, plan)
@@ -438,37 +456,12 @@ class CloudRunDeployer:
         if action == "update":
             current = self._get_service(gcp, name, note="the revision serving now (for the "
                                         "canary's traffic split)" if canary else "")
-        image = extra.get("image")
-        if image:
-            check_image(gcp, str(image))
-        else:
-            image = build_image(gcp, model, manifest, options=extra.get("build_options"))
+        image = self._image(gcp, model, manifest, extra)
         revision = self._revision_name(service_id, manifest)
-        traffic = None
-        if canary is not None:
-            serving = max(self._traffic(current), key=lambda t: t[1])[0] if current is not None \
-                else "<the revision serving now>"
-            traffic = [{"type_": _REVISION, "revision": revision, "percent": canary,
-                        "tag": "canary"},
-                       {"type_": _REVISION, "revision": serving, "percent": 100 - canary}]
-        spec = self.service_spec(name, model, manifest, str(image), settings, extra,
-                                 revision=revision, traffic=traffic)
-        if action == "create":
-            url = self._url(gcp, f"{gcp.location}/services?serviceId={service_id}")
-            operation = gcp.send(
-                "run", "POST", url, proto_json(spec),
-                lambda: gcp.services().create_service(parent=gcp.location, service=spec,
-                                                      service_id=service_id),
-                doing=f"creating Cloud Run service {service_id}",
-                note="then GET …/operations/{id} until done")
-        else:
-            spec.name = path
-            if current is not None:
-                spec.etag = current.etag
-            operation = self._call(gcp, "PATCH", path, proto_json(spec),
-                                   lambda: gcp.services().update_service(service=spec),
-                                   doing=f"updating Cloud Run service {service_id}", name=name,
-                                   note="then GET …/operations/{id} until done")
+        spec = self.service_spec(name, model, manifest, image, settings, extra,
+                                 revision=revision,
+                                 traffic=self._canary_traffic(current, revision, canary))
+        operation = self._send_service(gcp, name, spec, current, action=action)
         service = self._wait(gcp, operation, doing=f"deploying {service_id}",
                              revision=f"{path}/revisions/{revision}", name=name)
         self._apply_invoker(gcp, path, settings)
@@ -478,6 +471,48 @@ class CloudRunDeployer:
                               str(manifest.version), status="dry-run")
         assert isinstance(service, run_v2.Service)
         return self._deployment(gcp, service)
+
+    def _image(self, gcp: Gcp, model: Path, manifest: Any, extra: Mapping[str, Any]) -> str:
+        """The image to run: ``image`` (pushed already; checked to exist), else one built
+        from the model now."""
+        image = extra.get("image")
+        if image:
+            check_image(gcp, str(image))
+            return str(image)
+        return build_image(gcp, model, manifest, options=extra.get("build_options"))
+
+    def _canary_traffic(self, current: Any, revision: str, canary: int | None
+                        ) -> builtins.list[dict[str, Any]] | None:
+        """The traffic split of a canary: ``canary`` % to the new revision (tagged
+        ``canary``), the rest to the revision serving most now (None: all to the latest)."""
+        if canary is None:
+            return None
+        serving = max(self._traffic(current), key=lambda t: t[1])[0] if current is not None \
+            else "<the revision serving now>"
+        return [{"type_": _REVISION, "revision": revision, "percent": canary, "tag": "canary"},
+                {"type_": _REVISION, "revision": serving, "percent": 100 - canary}]
+
+    def _send_service(self, gcp: Gcp, name: str, spec: Any, current: Any, *,
+                      action: str) -> Any:
+        """Create the service, or patch the one serving now (``current``, whose etag guards
+        against a concurrent change); returns the long-running operation."""
+        service_id = gcp.settings.service_id(name, self.env)
+        if action == "create":
+            url = self._url(gcp, f"{gcp.location}/services?serviceId={service_id}")
+            return gcp.send(
+                "run", "POST", url, proto_json(spec),
+                lambda: gcp.services().create_service(parent=gcp.location, service=spec,
+                                                      service_id=service_id),
+                doing=f"creating Cloud Run service {service_id}",
+                note="then GET …/operations/{id} until done")
+        path = f"{gcp.location}/services/{service_id}"
+        spec.name = path
+        if current is not None:
+            spec.etag = current.etag
+        return self._call(gcp, "PATCH", path, proto_json(spec),
+                          lambda: gcp.services().update_service(service=spec),
+                          doing=f"updating Cloud Run service {service_id}", name=name,
+                          note="then GET …/operations/{id} until done")
 
     def _call(self, gcp: Gcp, method: str, path: str, body: Any, call: Any, *, doing: str,
               name: str, note: str = "") -> Any:
@@ -592,21 +627,35 @@ class CloudRunDeployer:
                  doing="setting who may call the service (gcp.invoker)")
 
     def _set_traffic(self, gcp: Gcp, name: str, service: Any,
-                     traffic: builtins.list[dict[str, Any]], doing: str) -> Deployment:
+                     traffic: builtins.list[dict[str, Any]], doing: str, *,
+                     serving: Mapping[str, Any]) -> Deployment:
+        """Move the traffic, and relabel the service with the model and version of
+        ``serving`` (the revision that now takes it all): Cloud Run is the record, so
+        ``kepler deploy list`` and ``status`` say what serves after a promote or rollback.
+        Service labels are metadata: changing them makes no new revision."""
         from google.cloud import run_v2
 
         spec = run_v2.Service.deserialize(run_v2.Service.serialize(service))
         del spec.traffic[:]
         for entry in traffic:
             spec.traffic.append(run_v2.TrafficTarget(entry))
+        for label, key in (("kepler-model", "model"), ("kepler-version", "version")):
+            if serving.get(key):
+                spec.labels[label] = str(serving[key])
         operation = self._call(gcp, "PATCH", spec.name, proto_json(spec),
                                lambda: gcp.services().update_service(service=spec),
                                doing=doing, name=name)
         updated = self._wait(gcp, operation, doing=doing)
         return self._deployment(gcp, updated)
 
-    def _check_revision(self, gcp: Gcp, service: Any, revision: str) -> None:
-        known = {r["name"]: r for r in self.revisions("", service=service, gcp=gcp)}
+    def _check_revision(self, gcp: Gcp, service: Any, revision: str, *,
+                        history: builtins.list[dict[str, Any]] | None = None
+                        ) -> dict[str, Any]:
+        """The record of ``revision`` (see :meth:`revisions`), which must exist and be ready
+        to take traffic."""
+        if history is None:
+            history = self.revisions("", service=service, gcp=gcp)
+        known = {r["name"]: r for r in history}
         if revision not in known:
             raise DeploymentError(f"Service {_short(service.name)} has no revision "
                                   f"{revision!r}.",
@@ -614,6 +663,7 @@ class CloudRunDeployer:
         if not known[revision]["ready"]:
             raise DeploymentError(f"Revision {revision} is not ready; it cannot take traffic.",
                                   hint="Pick a ready revision ('kepler gcp revisions NAME').")
+        return known[revision]
 
     # --- reporting ----------------------------------------------------------------------------
 

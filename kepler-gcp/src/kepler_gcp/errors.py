@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepler.errors import ConfigError, DeploymentError, DeploymentNotFoundError, ServiceError
+from kepler.api import ConfigError, DeploymentError, DeploymentNotFoundError, ServiceError
 
 
 class GcpError(ServiceError):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kepler.errors import DeploymentError
+from kepler.api import DeploymentError
 
 from .clients import Gcp, proto_json
 from .errors import GcpBuildError, GcpImageNotFoundError
@@ -52,9 +52,10 @@ def image_for(gcp: Gcp, manifest: Any) -> str:
 
 
 def write_context(model: Path, out: Path, options: dict[str, Any] | None = None) -> Path:
-    """kepler-serve's container build context for the model (imported only here)."""
+    """kepler-serve's container build context for the model (imported only here, from
+    kepler-serve's public API: it is the optional extra ``kepler-gcp[serve]``)."""
     try:
-        from kepler_serve.build import build_context
+        from kepler_serve import build_context
     except ImportError as exc:
         raise DeploymentError(
             "Building an image needs kepler-serve's build context, and kepler-serve is not "

@@ -1,8 +1,8 @@
 """kepler-gcp's plugin module: records only, so listing plugins imports no Google library.
 
 - deployment target ``cloud-run`` (``kepler deploy MODEL --target cloud-run``);
-- command group ``kepler gcp`` (provision, deploy with --dry-run/--canary, promote, rollback,
-  revisions);
+- command group ``kepler gcp`` (provision, revisions): only what is Google Cloud's; deploying,
+  canaries, promote and rollback are core's ``kepler deploy ... --target cloud-run``;
 - SDK function ``kp.deploy.to_cloud_run``;
 - config section ``gcp``;
 - ``kepler config validate`` checks: credentials, project, IAM permissions.
@@ -13,30 +13,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kepler.hookspecs import hookimpl
-from kepler.records import (
+from kepler.api import (
     CheckResult,
     CommandSpec,
     ConfigSectionSpec,
     DeployerSpec,
     SdkFunctionSpec,
+    hookimpl,
 )
 
-#: The Deployer protocol with status, logs and build arrived in plugin API 1.2.
-KEPLER_PLUGIN_API = ">=1.2,<2"
+#: Plugin API 1.3: ``kepler.api`` as the one module of core used here, ``target=`` records.
+KEPLER_PLUGIN_API = ">=1.3,<2"
 
 
 @hookimpl
 def kepler_deployers() -> Iterator[DeployerSpec]:
-    yield DeployerSpec(name="cloud-run", factory="kepler_gcp.deployer:CloudRunDeployer",
+    yield DeployerSpec(name="cloud-run", target="kepler_gcp.deployer:CloudRunDeployer",
                        description="Google Cloud Run: autoscaling, canary, rollback.")
 
 
 @hookimpl
 def kepler_commands() -> Iterator[CommandSpec]:
     yield CommandSpec(name="gcp", target="kepler_gcp.cli:gcp",
-                      help="Google Cloud: provision, deploy (--dry-run, --canary), promote, "
-                      "rollback.")
+                      help="Google Cloud: provision what deployments need, list revisions.")
 
 
 @hookimpl
@@ -48,7 +47,7 @@ def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
 
 @hookimpl
 def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
-    yield ConfigSectionSpec(name="gcp", model="kepler_gcp.config:GcpSettings",
+    yield ConfigSectionSpec(name="gcp", target="kepler_gcp.config:GcpSettings",
                             description="Google Cloud Run: project, region, scaling, access, "
                             "endpoints, credentials.")
 

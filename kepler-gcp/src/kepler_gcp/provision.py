@@ -217,8 +217,8 @@ class Provisioner:
 
 
 def _local_secret(name: str) -> str | None:
-    from kepler.errors import KeplerError
-    from kepler.secrets import get_store
+    from kepler.api import KeplerError
+    from kepler.api import secret_store as get_store
 
     try:
         return get_store().lookup(name)

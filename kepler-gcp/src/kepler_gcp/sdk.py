@@ -1,4 +1,10 @@
-"""``kp.deploy.to_cloud_run`` and the rollout functions of the ``cloud-run`` target.
+"""``kp.deploy.to_cloud_run`` and the revision listing of the ``cloud-run`` target.
+
+Deploying, promoting and rolling back go through core's generic deployment functions
+(``kp.deploy.create/update/plan/promote/rollback`` with ``target="cloud-run"``), so core's
+deployment index stays right (``kepler deploy list``) and ``kepler_after_deploy`` fires once per
+change; this module only fills in what a Cloud Run user expects of the shortcut (update when the
+service exists, ``canary``, ``dry_run``).
 
 Example::
 
@@ -6,20 +12,21 @@ Example::
     dep = kp.deploy.to_cloud_run("pump-failure:prod", env="prod")      # build, push, deploy
     print(kp.deploy.to_cloud_run("pump-failure:4", dry_run=True))    # every request, none sent
     kp.deploy.to_cloud_run("pump-failure:5", name=dep.name, canary=10)   # 10% to the new one
-
-    from kepler_gcp import sdk
-    sdk.promote(dep.name)            # all traffic to the canary
-    sdk.rollback(dep.name)           # back to the revision before
+    kp.deploy.promote(dep.name, target="cloud-run")                  # all traffic to the canary
+    kp.deploy.rollback(dep.name, target="cloud-run")                 # back to the revision before
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from typing import Any
 
-from kepler.records import Deployment
+from kepler.api import (
+    Deployment,
+    default_deployment_name,
+    namespace,
+    resolve_model_folder,
+    use_selection,
+)
 
 from .clients import PlannedRequest
 
@@ -39,36 +46,12 @@ class DryRun(list[PlannedRequest]):
         printer.text(str(self))
 
 
-@contextlib.contextmanager
-def environment(env: str | None) -> Iterator[None]:
-    """Use configuration environment ``env`` (dev, staging, prod) inside the block."""
-    if env is None:
-        yield
-        return
-    old = os.environ.get("KEPLER_ENV")
-    os.environ["KEPLER_ENV"] = env
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("KEPLER_ENV", None)
-        else:
-            os.environ["KEPLER_ENV"] = old
-
-
-def _deployer() -> Any:
-    from kepler.deployments import deployer
-
-    return deployer(TARGET)
-
-
-def _fire(deployment: Deployment, action: str) -> None:
-    from kepler.plugins import get_host
-    from kepler.records import DeployEvent
-
-    get_host().fire("kepler_after_deploy", DeployEvent(
-        target=TARGET, name=deployment.name, model=deployment.model,
-        version=deployment.version, url=deployment.url, action=action))  # type: ignore[arg-type]
+def _deployment_name(model: Any, name: str | None) -> str:
+    """The deployment ``model`` would get: ``name``, else the model's name made DNS-safe."""
+    if name:
+        return name
+    _, manifest = resolve_model_folder(model)
+    return str(default_deployment_name(manifest.name))
 
 
 def plan(model: Any, *, name: str | None = None, action: str | None = None,
@@ -76,13 +59,10 @@ def plan(model: Any, *, name: str | None = None, action: str | None = None,
     """Every request deploying ``model`` would send (the full Service spec), none sent.
 
     ``action``: "create" or "update" (default: update with ``canary``, else create)."""
-    from kepler import deployments
-
-    with environment(env):
-        folder, manifest = deployments.resolve_model(model)
-        name = deployments.check_name(name) if name else deployments.default_name(manifest.name)
-        action = action or ("update" if options.get("canary") is not None else "create")
-        return DryRun(_deployer().plan(name, str(folder), options, action=action))
+    action = action or ("update" if options.get("canary") is not None else "create")
+    with use_selection(env=env):
+        return DryRun(namespace("deploy").plan(model, target=TARGET, name=name, action=action,
+                                               **options))
 
 
 def to_cloud_run(model: Any, *, name: str | None = None, env: str | None = None,
@@ -93,55 +73,51 @@ def to_cloud_run(model: Any, *, name: str | None = None, env: str | None = None,
     Builds the image with Cloud Build (or uses ``image``, pushed already), then creates the
     service, or updates it when it exists (``replace=False`` refuses that). ``env`` picks the
     configuration environment (its ``gcp`` section); ``canary=10`` sends 10% of the traffic to
-    the new revision (promote with :func:`promote`); other keywords override ``gcp`` fields for
-    this deployment (``min_instances=1``, ``memory="4Gi"``, ``invoker="public"``).
+    the new revision of an existing deployment (then ``kp.deploy.promote(name,
+    target="cloud-run")``); other keywords override ``gcp`` fields for this deployment
+    (``min_instances=1``, ``memory="4Gi"``, ``invoker="public"``).
     ``dry_run=True`` returns the requests it would send (a :class:`DryRun`) and sends none.
+
+    It is ``kp.deploy.create(model, target="cloud-run", ...)`` with those defaults: the
+    deployment is recorded in core's index and ``kepler_after_deploy`` fires once.
     """
-    from kepler import deployments
-
-    from .errors import GcpAlreadyExistsError
-
     if image is not None:
         options["image"] = image
     if canary is not None:
         options["canary"] = canary
     if dry_run:
         return plan(model, name=name, env=env, **options)
-    with environment(env):
-        if canary is not None:
-            folder, manifest = deployments.resolve_model(model)
-            target_name = name or deployments.default_name(manifest.name)
-            return deployments.update(target_name, folder, target=TARGET, **options)
-        try:
-            return deployments.create(model, target=TARGET, name=name, replace=replace,
-                                      **options)
-        except GcpAlreadyExistsError:
-            if not replace:
-                raise
-            folder, manifest = deployments.resolve_model(model)
-            target_name = name or deployments.default_name(manifest.name)
-            return deployments.update(target_name, folder, target=TARGET, **options)
+    deploy = namespace("deploy")
+    with use_selection(env=env):
+        if canary is not None:  # a canary shares traffic with the deployment serving now
+            return deploy.update(_deployment_name(model, name), model, target=TARGET, **options)
+        return _create_or_update(deploy, model, name=name, replace=replace, options=options)
 
 
-def promote(name: str, revision: str | None = None, *, env: str | None = None) -> Deployment:
-    """All traffic to the canary (or ``revision``); fires ``kepler_after_deploy``."""
-    with environment(env):
-        deployment: Deployment = _deployer().promote(name, revision)
-    _fire(deployment, "promote")
-    return deployment
+def _create_or_update(deploy: Any, model: Any, *, name: str | None, replace: bool,
+                      options: dict[str, Any]) -> Deployment:
+    """Create the deployment; a service that exists on Cloud Run but not in this machine's
+    index (deployed from elsewhere: Cloud Run is the record) is updated when ``replace``."""
+    from .errors import GcpAlreadyExistsError
 
-
-def rollback(name: str, revision: str | None = None, *, env: str | None = None) -> Deployment:
-    """All traffic back to the previous revision (or ``revision``); fires
-    ``kepler_after_deploy``."""
-    with environment(env):
-        deployment: Deployment = _deployer().rollback(name, revision)
-    _fire(deployment, "rollback")
+    try:
+        deployment: Deployment = deploy.create(model, target=TARGET, name=name,
+                                               replace=replace, **options)
+    except GcpAlreadyExistsError:
+        if not replace:
+            raise
+        deployment = deploy.update(_deployment_name(model, name), model, target=TARGET,
+                                   **options)
     return deployment
 
 
 def revisions(name: str, *, env: str | None = None) -> list[dict[str, Any]]:
-    """The deployment's revisions, newest first, with their share of traffic."""
-    with environment(env):
-        found: list[dict[str, Any]] = _deployer().revisions(name)
+    """The deployment's revisions, newest first, with their share of traffic; ``env`` picks
+    the configuration environment (default: the one chosen by ``kepler --env``, else the
+    project's)."""
+    from kepler.api import load_config
+
+    from .deployer import CloudRunDeployer
+
+    found: list[dict[str, Any]] = CloudRunDeployer(load_config(env=env)).revisions(name)
     return found

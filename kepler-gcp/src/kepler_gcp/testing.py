@@ -68,6 +68,12 @@ _BUILD = "type.googleapis.com/google.devtools.cloudbuild.v1.Build"
 _BUILD_META = "type.googleapis.com/google.devtools.cloudbuild.v1.BuildOperationMetadata"
 _REPO = "type.googleapis.com/google.devtools.artifactregistry.v1.Repository"
 _SEG = r"[^/:?]+"
+#: Fields of a Service that Cloud Run sets; a request's values for them are ignored.
+_OUTPUT_ONLY = frozenset({
+    "name", "uid", "generation", "observedGeneration", "createTime", "updateTime", "deleteTime",
+    "expireTime", "creator", "lastModifier", "uri", "urls", "trafficStatuses",
+    "latestReadyRevision", "latestCreatedRevision", "terminalCondition", "conditions",
+    "reconciling", "etag", "satisfiesPzs"})
 
 
 class HttpError(Exception):
@@ -435,13 +441,11 @@ class FakeGoogleCloud:
 
     def _rollout(self, full: str, body: dict[str, Any], existing: dict[str, Any] | None
                  ) -> dict[str, Any]:
+        """Create or update a service as Cloud Run does: a new revision when the template
+        changed, the traffic checked and applied, a long-running operation as the answer (a
+        failing or hanging revision where one was injected)."""
         sid = full.rsplit("/", 1)[-1]
-        output_only = {"name", "uid", "generation", "observedGeneration", "createTime",
-                       "updateTime", "deleteTime", "expireTime", "creator", "lastModifier",
-                       "uri", "urls", "trafficStatuses", "latestReadyRevision",
-                       "latestCreatedRevision", "terminalCondition", "conditions",
-                       "reconciling", "etag", "satisfiesPzs"}
-        spec = {k: v for k, v in body.items() if k not in output_only and k != "traffic"}
+        spec = {k: v for k, v in body.items() if k not in _OUTPUT_ONLY and k != "traffic"}
         template = spec.get("template") or {}
         containers = template.get("containers") or []
         if not containers or not containers[0].get("image"):
@@ -455,22 +459,7 @@ class FakeGoogleCloud:
             f"{sid}-{generation:05d}-{uuid.uuid4().hex[:3]}"
         revision_full = f"{full}/revisions/{revision_id}"
         new_revision = existing is None or template != existing["spec"].get("template")
-        known = {r.rsplit("/", 1)[-1] for r in self.revisions if r.startswith(full + "/")}
-        if new_revision:
-            if not revision_id.startswith(sid + "-"):
-                raise HttpError(400, f"Revision name {revision_id!r} must start with the "
-                                f"service name followed by '-' ({sid}-...).")
-            if revision_full in self.revisions:
-                raise HttpError(409, f"Revision named '{revision_id}' with different "
-                                "configuration already exists.")
-            known.add(revision_id)
-        traffic = body.get("traffic") or [{"type": _LATEST, "percent": 100}]
-        if sum(int(t.get("percent", 0)) for t in traffic) != 100:
-            raise HttpError(400, "spec.traffic: the percentages must add up to 100.")
-        for entry in traffic:
-            if entry.get("type") == _REVISION and entry.get("revision") not in known:
-                raise HttpError(400, f"spec.traffic: revision {entry.get('revision')!r} does "
-                                "not exist.")
+        traffic = self._check_traffic(full, body, revision_id if new_revision else None)
         fault = self._revision_faults.pop(0) if new_revision and self._revision_faults else None
         state = existing or {"uid": str(uuid.uuid4()), "createTime": now, "traffic": [],
                              "terminalCondition": {}}
@@ -478,41 +467,10 @@ class FakeGoogleCloud:
         self.services[full] = state
         ready = {"type": "Ready", "state": "CONDITION_SUCCEEDED", "lastTransitionTime": now}
         if new_revision:
-            revision = {
-                "name": revision_full, "uid": str(uuid.uuid4()), "generation": "1",
-                "service": full, "createTime": now, "labels": template.get("labels", {}),
-                "containers": containers,
-                **{k: template[k] for k in ("scaling", "serviceAccount", "timeout",
-                                            "maxInstanceRequestConcurrency")
-                   if k in template},
-                "conditions": [ready],
-            }
+            self._add_revision(full, revision_full, template, ready, fault, now)
             state["latestCreatedRevision"] = revision_full
-            if fault is not None:
-                kind, reason = fault
-                condition = {"type": "Ready", "lastTransitionTime": now, "message": reason,
-                             "state": "CONDITION_FAILED" if kind == "fail" else
-                             "CONDITION_RECONCILING",
-                             "reason": "HEALTH_CHECK_CONTAINER_ERROR" if kind == "fail" else
-                             "CONTAINER_MISSING"}
-                revision["conditions"] = [condition, {
-                    "type": "ContainerReady", "state": condition["state"], "message": reason,
-                    "lastTransitionTime": now}]
-            self.revisions[revision_full] = revision
         if fault is not None:
-            kind, reason = fault
-            message = (f"Revision '{revision_id}' is not ready and cannot serve traffic. "
-                       f"{reason}")
-            if kind == "fail":
-                state["terminalCondition"] = {"type": "Ready", "state": "CONDITION_FAILED",
-                                              "message": message, "lastTransitionTime": now}
-                state["reconciling"] = False
-                return self._operation(full.rsplit("/services/", 1)[0],
-                                       error={"code": 9, "message": message})
-            state["terminalCondition"] = {"type": "Ready", "state": "CONDITION_RECONCILING",
-                                          "lastTransitionTime": now}
-            state["reconciling"] = True
-            return self._operation(full.rsplit("/services/", 1)[0], polls_left=None)
+            return self._fail_rollout(full, state, revision_id, fault, now)
         if new_revision:
             state["latestReadyRevision"] = revision_full
         state["traffic"] = [dict(t) for t in traffic]
@@ -520,6 +478,72 @@ class FakeGoogleCloud:
         state["reconciling"] = False
         return self._operation(full.rsplit("/services/", 1)[0],
                                response={"@type": _RUN, **self._service_view(full)})
+
+    def _check_traffic(self, full: str, body: dict[str, Any], new_revision: str | None
+                       ) -> list[dict[str, Any]]:
+        """The body's traffic (default: all to the latest), refused as Cloud Run refuses it:
+        not adding up to 100, or naming a revision that does not exist (nor is made now)."""
+        sid = full.rsplit("/", 1)[-1]
+        known = {r.rsplit("/", 1)[-1] for r in self.revisions if r.startswith(full + "/")}
+        if new_revision is not None:
+            if not new_revision.startswith(sid + "-"):
+                raise HttpError(400, f"Revision name {new_revision!r} must start with the "
+                                f"service name followed by '-' ({sid}-...).")
+            if f"{full}/revisions/{new_revision}" in self.revisions:
+                raise HttpError(409, f"Revision named '{new_revision}' with different "
+                                "configuration already exists.")
+            known.add(new_revision)
+        traffic: list[dict[str, Any]] = body.get("traffic") or [{"type": _LATEST,
+                                                                  "percent": 100}]
+        if sum(int(t.get("percent", 0)) for t in traffic) != 100:
+            raise HttpError(400, "spec.traffic: the percentages must add up to 100.")
+        for entry in traffic:
+            if entry.get("type") == _REVISION and entry.get("revision") not in known:
+                raise HttpError(400, f"spec.traffic: revision {entry.get('revision')!r} does "
+                                "not exist.")
+        return traffic
+
+    def _add_revision(self, full: str, revision_full: str, template: dict[str, Any],
+                      ready: dict[str, Any], fault: tuple[str, str] | None, now: str) -> None:
+        """Record the new revision, ready, or with the injected fault's conditions."""
+        revision = {
+            "name": revision_full, "uid": str(uuid.uuid4()), "generation": "1",
+            "service": full, "createTime": now, "labels": template.get("labels", {}),
+            "containers": template.get("containers") or [],
+            **{k: template[k] for k in ("scaling", "serviceAccount", "timeout",
+                                        "maxInstanceRequestConcurrency")
+               if k in template},
+            "conditions": [ready],
+        }
+        if fault is not None:
+            kind, reason = fault
+            condition = {"type": "Ready", "lastTransitionTime": now, "message": reason,
+                         "state": "CONDITION_FAILED" if kind == "fail" else
+                         "CONDITION_RECONCILING",
+                         "reason": "HEALTH_CHECK_CONTAINER_ERROR" if kind == "fail" else
+                         "CONTAINER_MISSING"}
+            revision["conditions"] = [condition, {
+                "type": "ContainerReady", "state": condition["state"], "message": reason,
+                "lastTransitionTime": now}]
+        self.revisions[revision_full] = revision
+
+    def _fail_rollout(self, full: str, state: dict[str, Any], revision_id: str,
+                      fault: tuple[str, str], now: str) -> dict[str, Any]:
+        """The operation of a rollout whose revision fails (an error) or hangs (never done);
+        traffic stays where it was."""
+        kind, reason = fault
+        message = (f"Revision '{revision_id}' is not ready and cannot serve traffic. "
+                   f"{reason}")
+        if kind == "fail":
+            state["terminalCondition"] = {"type": "Ready", "state": "CONDITION_FAILED",
+                                          "message": message, "lastTransitionTime": now}
+            state["reconciling"] = False
+            return self._operation(full.rsplit("/services/", 1)[0],
+                                   error={"code": 9, "message": message})
+        state["terminalCondition"] = {"type": "Ready", "state": "CONDITION_RECONCILING",
+                                      "lastTransitionTime": now}
+        state["reconciling"] = True
+        return self._operation(full.rsplit("/services/", 1)[0], polls_left=None)
 
     def _run_get(self, project: str, location: str, sid: str, **_: Any) -> dict[str, Any]:
         full = f"projects/{project}/locations/{location}/services/{sid}"

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kepler.errors import KeplerError
-from kepler.records import CheckResult
+from kepler.api import CheckResult, KeplerError
 
 #: What deploying needs (kepler deploy, rollout, logs).
 DEPLOY_PERMISSIONS = (
