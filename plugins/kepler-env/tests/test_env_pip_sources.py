@@ -32,7 +32,7 @@ from kepler_env.errors import LockError
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
     """A Kepler home for the whole module (the per-test ``kepler_home`` is function-scoped)."""
-    from kepler.plugins import reset
+    from kepler.api import reset_plugins as reset
 
     with pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):

@@ -10,8 +10,7 @@ import sys
 import kepler as kp
 import pytest
 from env_testkit import installed, make_project
-from kepler.plugins import get_host
-from kepler.protocols import EnvManager
+from kepler.api import EnvManager, EnvManagerSpec, find_record
 from kepler_env import api
 from kepler_env.errors import EnvError
 from kepler_env.managers.uv import UvManager
@@ -30,7 +29,7 @@ def test_the_plugin_is_enabled_with_its_hooks():
 
 @pytest.mark.parametrize("name", MANAGERS)
 def test_every_manager_implements_the_core_protocol(name):
-    record = get_host().find("kepler_env_managers", name)
+    record = find_record(EnvManagerSpec, name)
     assert record is not None and record.distribution == "kepler-env"
     assert isinstance(record.create(kp.config.load()), EnvManager)
 
@@ -48,8 +47,8 @@ def test_the_cli_group_is_listed_and_lazy(kepler_cli):
     for name in ("create", "update", "lock", "sync", "check", "doc", "list", "remove", "run",
                  "kernel"):
         assert f"  {name} " in sub
-    probe = ("import json, sys, contextlib, io\nfrom kepler.cli.main import run\n"
-             "with contextlib.redirect_stdout(io.StringIO()):\n    run(['--help'])\n"
+    probe = ("import json, sys\nfrom kepler.testing import run_cli\n"
+             "run_cli('--help')\n"
              "print(json.dumps(sorted(m for m in sys.modules if m.startswith('kepler_env'))))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout

@@ -10,8 +10,8 @@ import textwrap
 import kepler as kp
 import pytest
 from env_testkit import files_containing, installed, make_git_repo, serve_index, write_wheel
-from kepler.errors import ConfigError
-from kepler.secrets import get_store
+from kepler.api import ConfigError
+from kepler.api import secret_store as get_store
 from kepler_env.errors import EnvError
 
 TOKEN = "s3cr3t-Index-Token-4242"

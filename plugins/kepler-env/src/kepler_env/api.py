@@ -71,13 +71,12 @@ class Changes:
 
 def manager_for(plan: EnvPlan) -> Any:
     """The manager object ``plan.manager`` names, built from its plugin record."""
-    from kepler.config import load
-    from kepler.plugins import get_host
+    from kepler.api import EnvManagerSpec, find_record, records
+    from kepler.api import load_config as load
 
-    host = get_host()
-    spec = host.find("kepler_env_managers", plan.manager)
+    spec = find_record(EnvManagerSpec, plan.manager)
     if spec is None:
-        names = sorted(r.name for r in host.records("kepler_env_managers"))
+        names = sorted(r.name for r in records(EnvManagerSpec))
         raise EnvError(f"There is no environment manager {plan.manager!r}.",
                        hint=f"Available: {', '.join(names)} (plugins can add more).")
     return spec.create(load(env=plan.env, project=plan.project))
@@ -227,9 +226,7 @@ def _lock_status(plan: EnvPlan, python: Path) -> tuple[str, int]:
 
 def list_envs(*, project: ProjectArg = None) -> builtins.list[EnvInfo]:
     """Every environment of the project: dev, staging, prod, kepler.yml's own, and those built."""
-    from kepler.config.model import STANDARD_ENVS
-    from kepler.errors import ConfigError
-    from kepler.yamlio import read_yaml
+    from kepler.api import STANDARD_ENVS, ConfigError, read_yaml
 
     from .state import all_states
 

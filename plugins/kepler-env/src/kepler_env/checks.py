@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kepler.records import CheckResult
+from kepler.api import CheckResult
 
 from .errors import EnvError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from kepler.cli.output import echo_json, echo_table
+from kepler.api import echo_json, echo_table
 
 env_option = click.option(
     "--env", "env", metavar="NAME", envvar="KEPLER_ENV",
@@ -117,7 +117,7 @@ def sync(locked: bool, manager: str | None, ssh_key: Path | None, install_kepler
 @env_option
 def check(as_json: bool, env: str | None) -> None:
     """Report conflicts before they bite: resolver dry run plus pip check."""
-    from kepler.errors import CheckFailedError
+    from kepler.api import CheckFailedError
 
     from . import api
 

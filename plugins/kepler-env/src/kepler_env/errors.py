@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kepler.errors import EXIT_CHECK_FAILED, KeplerError
+from kepler.api import EXIT_CHECK_FAILED, KeplerError
 
 
 class EnvError(KeplerError):

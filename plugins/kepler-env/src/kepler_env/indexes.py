@@ -47,7 +47,7 @@ class Index:
 
 def from_settings(indexes: Mapping[str, Any]) -> list[Index]:
     """Indexes from the validated ``env.indexes`` mapping; secrets are registered for redaction."""
-    from kepler.logs import register_secret
+    from kepler.api import register_secret
 
     found = []
     for name, settings in indexes.items():

@@ -21,11 +21,9 @@ project (``kepler plugins list``): a plugin disabled in kepler.yml is not instal
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from .indexes import redact_url
 
@@ -34,28 +32,21 @@ CORE = "kepler-core"
 
 def requirement_for(dist: metadata.Distribution) -> str:
     """The requirement line that reinstalls ``dist`` from where it was installed."""
+    from kepler.api import install_origin
+
     name = dist.metadata["Name"]
-    raw = dist.read_text("direct_url.json")
-    info = json.loads(raw) if raw else None
-    if not info or "url" not in info:
+    origin = install_origin(dist)
+    fragment = f"#subdirectory={origin.subdirectory}" if origin.subdirectory else ""
+    if origin.kind == "vcs":
+        return f"{name} @ {origin.vcs}+{redact_url(origin.url)}@{origin.commit_id}{fragment}"
+    if origin.path is not None:
+        if origin.kind == "editable":
+            return f"-e {origin.path}"
+        if origin.kind == "directory" or origin.path.exists():
+            return f"{name} @ {origin.path.as_uri()}"
         return f"{name}=={dist.version}"
-    url = str(info["url"])
-    subdirectory = info.get("subdirectory")
-    fragment = f"#subdirectory={subdirectory}" if subdirectory else ""
-    if "vcs_info" in info:
-        vcs = info["vcs_info"]
-        return f"{name} @ {vcs.get('vcs', 'git')}+{redact_url(url)}@{vcs['commit_id']}{fragment}"
-    if url.startswith("file:"):
-        path = Path(unquote(urlsplit(url).path))
-        if "dir_info" in info:
-            if info["dir_info"].get("editable"):
-                return f"-e {path}"
-            return f"{name} @ {path.as_uri()}"
-        if path.exists():
-            return f"{name} @ {path.as_uri()}"
-        return f"{name}=={dist.version}"
-    if "archive_info" in info:
-        return f"{name} @ {redact_url(url)}"
+    if origin.kind == "archive":
+        return f"{name} @ {redact_url(origin.url)}"
     return f"{name}=={dist.version}"
 
 
@@ -66,10 +57,9 @@ def plugin_distributions(project: Path | None) -> list[str]:
     read from ``project``'s kepler.yml (and the user's config), whatever project the running
     process found.
     """
-    from kepler.plugins import list_plugins
-    from kepler.plugins.state import read_state
+    from kepler.api import disabled_plugins, list_plugins
 
-    disabled = read_state(project).disabled
+    disabled = disabled_plugins(project)
     names = [CORE]
     for info in list_plugins():
         if info.builtin or info.status == "failed" or info.name in disabled:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from kepler.errors import ProjectError
+from kepler.api import ProjectError
 
 from .errors import EnvError
 from .indexes import Index, from_settings, pip_environ, poetry_environ, uv_environ
@@ -141,7 +141,7 @@ def lock_path(project: Path, env: str, settings: EnvSettings, files: tuple[Path,
 
 
 def find_project_dir(project: Path | str | None) -> Path:
-    from kepler.paths import find_project
+    from kepler.api import find_project
 
     found = find_project(project) if project is not None else find_project()
     if found is None:
@@ -158,7 +158,7 @@ def plan_for(project: Path | str | None = None, *, env: str | None = None,
              ssh_key: str | Path | None = None, install_kepler: bool | None = None,
              base_image: str | None = None, locked: bool = False) -> EnvPlan:
     """Build the plan for one operation on the project's environment ``env``."""
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     from .state import read_state
 
@@ -198,7 +198,7 @@ def plan_for(project: Path | str | None = None, *, env: str | None = None,
 
 
 def _project_name(config: Any, project_dir: Path) -> str:
-    from kepler.yamlio import read_yaml
+    from kepler.api import read_yaml
 
     data = read_yaml(project_dir / "kepler.yml")
     section = data.get("project") if isinstance(data, Mapping) else None

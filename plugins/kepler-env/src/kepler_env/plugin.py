@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kepler.hookspecs import hookimpl
-from kepler.records import (
+from kepler.api import (
     CheckResult,
     CommandSpec,
     ConfigSectionSpec,
     EnvManagerSpec,
     ProjectTemplateSpec,
     SdkFunctionSpec,
+    hookimpl,
 )
 
 if TYPE_CHECKING:
-    from kepler.config import Config
+    from kepler.api import Config
 
 #: The range of Kepler's plugin API this plugin was written for.
 KEPLER_PLUGIN_API = ">=1.0,<2"
@@ -52,7 +52,7 @@ SDK_FUNCTIONS = ("create", "update", "lock", "sync", "check", "doc", "list", "re
 @hookimpl
 def kepler_env_managers() -> Iterator[EnvManagerSpec]:
     for name, (factory, description) in MANAGERS.items():
-        yield EnvManagerSpec(name=name, factory=factory, description=description)
+        yield EnvManagerSpec(name=name, target=factory, description=description)
 
 
 @hookimpl
@@ -69,7 +69,7 @@ def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
 
 @hookimpl
 def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
-    yield ConfigSectionSpec(name="env", model="kepler_env.settings:EnvSettings",
+    yield ConfigSectionSpec(name="env", target="kepler_env.settings:EnvSettings",
                             description="Project environments: manager, Python, indexes.")
 
 
@@ -77,7 +77,7 @@ def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
 def kepler_project_templates() -> Iterator[ProjectTemplateSpec]:
     for name, description in TEMPLATES.items():
         yield ProjectTemplateSpec(name=name, description=description,
-                                  render=f"kepler_env.templates:render_{name.replace('-', '_')}")
+                                  target=f"kepler_env.templates:render_{name.replace('-', '_')}")
 
 
 @hookimpl

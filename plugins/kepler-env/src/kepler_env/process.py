@@ -22,7 +22,7 @@ TAIL_LINES = 40
 
 
 def redact(text: str) -> str:
-    from kepler.logs import redact as redact_secrets
+    from kepler.api import redact as redact_secrets
 
     return redact_text(redact_secrets(text))
 
