@@ -5,6 +5,7 @@ and a default comes from config or is the only one installed."""
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import pytest
 from kepler.api import (
@@ -24,7 +25,7 @@ NUMBERS = [{"temp": 1.0}, {"temp": 2.0}, {"temp": 6.0}]
 class NumbersConnector:
     """A source answering any query with three rows, remembering what it was asked."""
 
-    asked: list[tuple[str, dict]] = []
+    asked: ClassVar[list[tuple[str, dict]]] = []
 
     def __init__(self, config):
         pass
@@ -46,7 +47,7 @@ class NumbersPlugin:
 
 
 class MemorySink:
-    written: list = []
+    written: ClassVar[list] = []
 
     def __init__(self, config):
         pass

@@ -43,7 +43,6 @@ __all__ = [
     "train",
 ]
 
-_NAMESPACES = ("data", "train", "models", "deploy", "results", "env")
 _MODULES = ("config", "plugins")
 _LAZY = {
     "KeplerError": ("kepler.errors", "KeplerError"),
@@ -52,7 +51,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in _NAMESPACES:
+    from .namespaces import NAMESPACES
+
+    if name in NAMESPACES:
         from .sdk import Namespace
 
         value: Any = Namespace(name)

@@ -32,7 +32,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeploymentError, DeploymentNotFoundError, KeplerError, PluginNotFoundError
+from .errors import DeploymentError, DeploymentNotFoundError, KeplerError
 from .records import DeployerSpec, DeployEvent, Deployment
 
 if TYPE_CHECKING:
@@ -232,8 +232,9 @@ def _fire(deployment: Deployment, action: Any) -> None:
 def create(model: Any, *, target: str | None = None, name: str | None = None,
            replace: bool = False, **options: Any) -> Deployment:
     """Deploy ``model`` (reference, folder or Model) to ``target`` (default: ``deploy.target``,
-    or the only installed target) as ``name`` (default: the model's name made DNS-safe). An existing deployment of that name is an error unless
-    ``replace=True``, which updates it in place. ``options`` go to the target (``port=8080``,
+    or the only installed target) as ``name`` (default: the model's name made DNS-safe). An
+    existing deployment of that name is an error unless ``replace=True``, which updates it in
+    place. ``options`` go to the target (``port=8080``,
     ``api_key=...``).
 
     Example::

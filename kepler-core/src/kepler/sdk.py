@@ -14,23 +14,16 @@ import difflib
 from typing import Any
 
 from .errors import CapabilityNotInstalledError
+from .namespaces import NAMESPACES
 from .records import SdkFunctionSpec, TrainerSpec
 
-NAMESPACES: dict[str, str] = {
-    "data": "Pull data from sources: kp.data.from_splunk(spl, earliest=..., latest=...).",
-    "train": "Train models: kp.train.<algorithm>(data, target=...).",
-    "models": "The model registry: list, load, compare, promote models.",
-    "deploy": "Ship models: local server, Cloud Run, AWS, Azure.",
-    "results": "Send results back: kp.results.to_splunk(df, index=...).",
-    "env": "Per-project isolated Python environments.",
-}
 
 class Namespace:
     """One SDK namespace; attributes are resolved from the plugins on first use."""
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self.__doc__ = NAMESPACES[name]
+        self.__doc__ = NAMESPACES[name].sdk
 
     def __repr__(self) -> str:
         return f"<kepler namespace kp.{self._name}: {', '.join(self._names()) or 'empty'}>"

@@ -29,18 +29,19 @@ class Selection:
     project: Path | None = None
 
 
-_current: ContextVar[Selection] = ContextVar("kepler_selection", default=Selection())
+_NONE = Selection()
+_current: ContextVar[Selection | None] = ContextVar("kepler_selection", default=None)
 
 
 def current() -> Selection:
     """The environment and project chosen by the running command (None: not chosen)."""
-    return _current.get()
+    return _current.get() or _NONE
 
 
 @contextlib.contextmanager
 def use(env: str | None = None, project: Path | str | None = None) -> Iterator[Selection]:
     """Work on ``env`` and/or ``project`` inside the ``with`` block (unset values inherit)."""
-    before = _current.get()
+    before = current()
     chosen = Selection(env=env or before.env,
                        project=Path(project).expanduser().resolve() if project else before.project)
     token = _current.set(chosen)
@@ -52,7 +53,7 @@ def use(env: str | None = None, project: Path | str | None = None) -> Iterator[S
 
 def choose(env: str | None = None, project: Path | str | None = None) -> None:
     """Set the choice for the rest of this context (the CLI's root command does this once)."""
-    before = _current.get()
+    before = current()
     _current.set(Selection(env=env or before.env,
                            project=Path(project).expanduser().resolve() if project
                            else before.project))

@@ -14,16 +14,6 @@ import click
 from ..errors import PluginConflictError
 from ..records import CommandSpec
 
-#: Help for groups that plugins fill; unknown parents get a generic line.
-GROUP_HELP = {
-    "data": "Pull data from sources (SPL, files) into tables.",
-    "train": "Train models.",
-    "models": "Manage the model registry.",
-    "deploy": "Deploy models and manage deployments.",
-    "results": "Send results and predictions to their destinations.",
-    "env": "Manage the project's isolated Python environments.",
-}
-
 
 def _command_records() -> list[Any]:
     from ..plugins import get_host
@@ -63,7 +53,10 @@ class LazyGroup(click.Group):
                 child = parent[len(here)]
                 if child not in entries:
                     label = " ".join((*here, child))
-                    entries[child] = (GROUP_HELP.get(label, "Commands from plugins."), [])
+                    from ..namespaces import NAMESPACES
+
+                    known = NAMESPACES.get(label)
+                    entries[child] = (known.cli if known else "Commands from plugins.", [])
         return entries
 
     def list_commands(self, ctx: click.Context) -> list[str]:

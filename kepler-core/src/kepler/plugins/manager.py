@@ -303,8 +303,9 @@ class PluginHost:
                 if not isinstance(record, kind):
                     self._wrong_record(impl.plugin_name, hook_name, kind, record)
                     continue
+                owned: Any = record
                 collected.append(dataclasses.replace(
-                    record, plugin=impl.plugin_name,
+                    owned, plugin=impl.plugin_name,
                     distribution=info.distribution if info else ""))
         self._records[hook_name] = collected
         return collected
