@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import json
 
-import kepler as kp
 import pytest
-from kepler.plugins import get_host
-from kepler.records import DeployEvent, ExtractEvent, PredictionEvent, TrainEvent
+from kepler.api import (
+    DeployEvent,
+    ExtractEvent,
+    KeplerError,
+    PredictionEvent,
+    TrainEvent,
+    fire,
+    list_plugins,
+    load_config,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -20,21 +27,20 @@ def project(kepler_home, kepler_cli, tmp_path, monkeypatch):
 
 
 def test_the_plugin_is_discovered_through_its_entry_point():
-    info = kp.plugins.info("audit")
+    [info] = [p for p in list_plugins() if p.name == "audit"]
     assert (info.status, info.distribution) == ("enabled", "kepler-audit")
-    assert "kepler_after_train" in info.hooks and "kepler_commands" in info.hooks
+    assert {"kepler_after_train", "kepler_commands", "kepler_connectors",
+            "kepler_sinks"} <= set(info.hooks)
+    assert info.api == ">=1.3,<2"
 
 
 def test_lifecycle_events_are_appended_without_the_data(project, kepler_cli):
-    host = get_host()
-    host.fire("kepler_after_extract", ExtractEvent(connector="splunk", query="search index=x",
-                                                   rows=12, data=["rows", "not", "logged"]))
-    host.fire("kepler_after_train", TrainEvent(trainer="random_forest", model=object(),
-                                               metrics={"f1": 0.91}))
-    host.fire("kepler_after_deploy", DeployEvent(target="local", name="pumps", model="m",
-                                                 version="2", url="http://127.0.0.1:8080"))
-    host.fire("kepler_after_predictions", PredictionEvent(model="m", version="2", rows=5,
-                                                          predictions=[1, 0]))
+    fire(ExtractEvent(connector="splunk", query="search index=x", rows=12,
+                      data=["rows", "not", "logged"]))
+    fire(TrainEvent(trainer="random_forest", model=object(), metrics={"f1": 0.91}))
+    fire(DeployEvent(target="local", name="pumps", model="m", version="2",
+                     url="http://127.0.0.1:8080"))
+    fire(PredictionEvent(model="m", version="2", rows=5, predictions=[1, 0]))
     lines = (project / ".kepler" / "audit.jsonl").read_text().splitlines()
     events = [json.loads(line) for line in lines]
     assert [e["event"] for e in events] == ["extract", "train", "deploy", "predictions"]
@@ -50,11 +56,11 @@ def test_lifecycle_events_are_appended_without_the_data(project, kepler_cli):
 
 def test_the_config_section_validates_and_can_turn_auditing_off(project, monkeypatch):
     monkeypatch.setenv("KEPLER_AUDIT__ENABLED", "false")
-    get_host().fire("kepler_after_deploy", DeployEvent(target="t", name="n", model="m"))
+    fire(DeployEvent(target="t", name="n", model="m"))
     assert not (project / ".kepler" / "audit.jsonl").exists()
     monkeypatch.setenv("KEPLER_AUDIT__ENABLED", "maybe")
-    with pytest.raises(kp.KeplerError, match="audit.enabled = 'maybe'"):
-        kp.config.load().audit
+    with pytest.raises(KeplerError, match="audit.enabled = 'maybe'"):
+        load_config().audit
 
 
 def test_validate_checks_the_log_is_writable(kepler_cli, project):

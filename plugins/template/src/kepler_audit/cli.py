@@ -18,7 +18,7 @@ def audit() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON Lines.")
 def show(last: int, as_json: bool) -> None:
     """Show the newest audit events."""
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     from .log import log_path, read
 

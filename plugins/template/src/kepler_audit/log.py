@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kepler.config import Config
-from kepler.paths import user_config_dir
+from kepler.api import Config, user_config_dir
 
 #: Event fields never written: the data itself does not belong in an audit log.
 SKIPPED_FIELDS = {"data", "model", "predictions"}

@@ -8,16 +8,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kepler.hookspecs import hookimpl
-from kepler.records import CheckResult, CommandSpec, ConfigSectionSpec
+from kepler.api import (
+    CheckResult,
+    CommandSpec,
+    ConfigSectionSpec,
+    ConnectorSpec,
+    SinkSpec,
+    hookimpl,
+)
 
-#: The range of Kepler's plugin API this plugin was written for.
-KEPLER_PLUGIN_API = ">=1.0,<2"
+#: The range of Kepler's plugin API this plugin was written for (1.3: records name their code
+#: with ``target=``; connectors and sinks are used by ``kepler train``, batch scoring and the
+#: model server's prediction log).
+KEPLER_PLUGIN_API = ">=1.3,<2"
 
 
 @hookimpl
 def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
-    yield ConfigSectionSpec(name="audit", model="kepler_audit.config:AuditSettings",
+    yield ConfigSectionSpec(name="audit", target="kepler_audit.config:AuditSettings",
                             description="Audit log of lifecycle events.")
 
 
@@ -27,8 +35,22 @@ def kepler_commands() -> Iterator[CommandSpec]:
                       help="Show the project's audit log of lifecycle events.")
 
 
+@hookimpl
+def kepler_connectors() -> Iterator[ConnectorSpec]:
+    # "Bring your own data source": the target is imported only when the connector is used.
+    yield ConnectorSpec(name="http-csv", target="kepler_audit.http_csv:HttpCsvConnector",
+                        description="A CSV table from an HTTP(S) URL (the query is the URL).")
+
+
+@hookimpl
+def kepler_sinks() -> Iterator[SinkSpec]:
+    # "Bring your own destination": results and prediction logs as JSON Lines.
+    yield SinkSpec(name="jsonl", target="kepler_audit.jsonl:JsonlSink",
+                   description="Append rows to a JSON Lines file (path=FILE).")
+
+
 def _record(event_name: str, event: Any) -> None:
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     from .log import record
 
