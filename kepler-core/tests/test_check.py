@@ -89,7 +89,7 @@ def test_credential_shapes(repo, kepler_cli):
 
 
 def test_outside_git_every_file_is_checked(kepler_cli, tmp_path, monkeypatch):
-    kepler_cli("init", "loose")
+    kepler_cli("init", "loose", "--no-git")
     folder = tmp_path / "work" / "loose"
     monkeypatch.chdir(folder)
     (folder / "kepler.yml").write_text("widget:\n  token: abc-literal\n")

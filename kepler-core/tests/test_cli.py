@@ -109,3 +109,40 @@ def test_project_option_points_at_a_project(kepler_cli, tmp_path):
     kepler_cli("init", "plant", "--dir", str(tmp_path))
     out = kepler_cli("--project", str(tmp_path / "plant"), "config", "show").out
     assert f"Project:     {tmp_path / 'plant'}" in out
+
+
+def test_init_makes_a_git_repository_unless_told_not_to(kepler_cli, tmp_path):
+    import shutil
+
+    made = kepler_cli("init", "with-git", "--dir", str(tmp_path))
+    assert made.code == 0, made.err
+    if shutil.which("git"):
+        assert (tmp_path / "with-git" / ".git").is_dir()
+        assert "Initialised a git repository" in made.out
+    else:
+        assert "git is not installed" in made.out
+    plain = kepler_cli("init", "no-git", "--dir", str(tmp_path), "--no-git")
+    assert plain.code == 0 and not (tmp_path / "no-git" / ".git").exists()
+    text = (tmp_path / "no-git" / "kepler.yml").read_text()
+    assert "log_level: INFO" not in text  # INFO would print every step of every command
+
+
+def test_a_mistyped_algorithm_is_a_usage_error_in_cli_words(kepler_cli, kepler_plugin):
+    from plugin_examples import WidgetPlugin
+
+    kepler_plugin(WidgetPlugin(), name="widget")
+    typo = kepler_cli("train", "maen", "--target", "y")
+    assert typo.code == 2 and "No algorithm named 'maen'. Did you mean 'mean'?" in typo.err
+    assert "kp.train" not in typo.err
+
+
+def test_plugins_info_of_a_first_party_plugin_not_installed_says_what_to_install(
+        kepler_cli, monkeypatch):
+    from kepler import catalogue
+
+    entries = {kind: dict(names) for kind, names in catalogue._catalogue().items()}
+    entries["plugins"]["mars"] = "kepler-mars"
+    monkeypatch.setattr(catalogue, "_catalogue", lambda: entries)
+    result = kepler_cli("plugins", "info", "mars")
+    assert result.code == 4 and "comes with kepler-mars" in result.err
+    assert "pip install 'kepler-mars'" in result.err

@@ -22,8 +22,9 @@ def _sibling_names() -> list[str]:
         if project != "kepler-core":
             names |= {project, project.replace("-", "_")}
     catalogue = tomllib.loads((CORE / "catalogue.toml").read_text())
-    for entries in catalogue.values():
-        names |= {value.split("[")[0] for value in entries.values()}
+    for kind, entries in catalogue.items():
+        if kind != "query_options":  # that table maps options to connector names
+            names |= {value.split("[")[0] for value in entries.values()}
     names.discard("kepler-core")
     return sorted(names)
 

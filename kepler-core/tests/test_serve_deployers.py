@@ -269,3 +269,28 @@ def test_the_default_target_comes_from_config_or_is_the_only_one(shelf, kepler_c
     chosen = kepler_cli("deploy", "temps-mean", "--json")
     assert chosen.code == 0, chosen.err
     assert json.loads(chosen.out)["target"] == "shelf"
+
+
+def test_a_model_name_finds_the_deployment_made_from_it(shelf, kepler_cli):
+    """Deployments are named from models with '_' turned into '-': typing the model's spelling
+    finds the deployment instead of failing on the name."""
+    model, _ = shelf
+    kp.deploy.create(model, target="shelf", name="temps-mean-v1")
+    assert kp.deploy.get("temps_mean_v1").name == "temps-mean-v1"
+    status = kepler_cli("deploy", "status", "temps_mean_v1")
+    assert status.code == 0 and "temps-mean-v1" in status.out
+    nowhere = kepler_cli("deploy", "status", "other_model")
+    assert nowhere.code == 1 and "named like 'other-model'" in nowhere.err
+
+
+def test_deploy_help_shows_the_options_of_deploying_a_model(kepler_home, kepler_cli):
+    shown = kepler_cli("deploy", "--help").out
+    assert "Options of 'kepler deploy MODEL'" in shown
+    for option in ("--target", "--port", "--name", "--canary", "--dry-run"):
+        assert option in shown
+
+
+def test_an_existing_name_says_how_to_replace_it_in_cli_words(shelf, kepler_cli):
+    assert kepler_cli("deploy", "temps-mean", "--target", "shelf").code == 0
+    again = kepler_cli("deploy", "temps-mean", "--target", "shelf")
+    assert again.code == 1 and "--replace" in again.err

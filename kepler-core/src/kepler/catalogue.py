@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any, Literal
 
 Kind = Literal["sdk", "trainers", "deployers", "connectors", "sinks", "env_managers",
-               "query_options"]
+               "plugins", "query_options"]
 
 
 @functools.cache

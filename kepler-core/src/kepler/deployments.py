@@ -149,7 +149,34 @@ def _forget(name: str) -> None:
 def find_target(name: str, target: str | None = None) -> str:
     """The target holding deployment ``name``: ``target`` if given, else the index, else the
     first target whose ``get`` knows it."""
-    check_name(name)
+    return locate(name, target)[1]
+
+
+def known_name(name: str) -> str:
+    """``name`` as deployments are named: a model name typed where a deployment name belongs
+    (``failure-random_forest``) finds the deployment made from it (``failure-random-forest``)."""
+    if isinstance(name, str) and NAME_PATTERN.match(name):
+        return name
+    candidate = default_name(name) if isinstance(name, str) else ""
+    if candidate and candidate in _read_index():
+        log.info("deployment %r is named %r", name, candidate)
+        return candidate
+    try:
+        return check_name(name)
+    except DeploymentError as exc:
+        if candidate:
+            exc.hint = f"Deployments are named like {candidate!r} (from the model's name). " \
+                + (exc.hint or "")
+        raise
+
+
+def locate(name: str, target: str | None = None) -> tuple[str, str]:
+    """The deployment's name (see :func:`known_name`) and the target holding it."""
+    name = known_name(name)
+    return name, _target_of(name, target)
+
+
+def _target_of(name: str, target: str | None) -> str:
     if target is not None:
         return target
     entry = _read_index().get(name)
@@ -167,7 +194,7 @@ def find_target(name: str, target: str | None = None) -> str:
     known = ", ".join(sorted(_read_index())) or "none"
     raise DeploymentNotFoundError(f"No deployment named {name!r}.",
                                   hint=f"Deployments: {known}. 'kepler deploy list' shows them "
-                                  "all; 'kepler deploy MODEL --target local' creates one.")
+                                  "all; 'kepler deploy MODEL --target TARGET' creates one.")
 
 
 # --- models -----------------------------------------------------------------------------------
@@ -251,8 +278,9 @@ def create(model: Any, *, target: str | None = None, name: str | None = None,
             raise DeploymentError(
                 f"A deployment named {name!r} exists already (target {where!r}, model "
                 f"{existing.get('model')!r}).",
-                hint=f"Update it: kepler deploy update {name} MODEL (or replace=True), delete it "
-                f"first (kepler deploy delete {name}), or choose another --name.")
+                hint=f"Update it: kepler deploy update {name} MODEL (or --replace; "
+                f"replace=True in Python), delete it first (kepler deploy delete {name}), or "
+                "choose another --name.")
         if where != target:
             raise DeploymentError(
                 f"Deployment {name!r} lives on target {where!r}, not {target!r}.",
@@ -267,7 +295,7 @@ def create(model: Any, *, target: str | None = None, name: str | None = None,
 def update(name: str, model: Any, *, target: str | None = None, **options: Any) -> Deployment:
     """Serve ``model`` under the existing deployment ``name`` (a new version, new options)."""
     folder, _ = resolve_model(model)
-    where = find_target(name, target)
+    name, where = locate(name, target)
     deployment = deployer(where).update(name, str(folder), options)
     _remember(deployment)
     _fire(deployment, "update")
@@ -296,17 +324,20 @@ def list(target: str | None = None) -> DeploymentList:  # noqa: A001 - kp.deploy
 
 def get(name: str, *, target: str | None = None) -> Deployment:
     """The deployment as its target recorded it (no health check)."""
-    return deployer(find_target(name, target)).get(name)
+    name, where = locate(name, target)
+    return deployer(where).get(name)
 
 
 def status(name: str, *, target: str | None = None) -> Deployment:
     """The deployment with its live state (``.status``: running, unhealthy, stopped...)."""
-    return deployer(find_target(name, target)).status(name)
+    name, where = locate(name, target)
+    return deployer(where).status(name)
 
 
 def logs(name: str, lines: int = 100, *, target: str | None = None) -> builtins.list[str]:
     """The last ``lines`` lines of the deployment's server log."""
-    return deployer(find_target(name, target)).logs(name, lines)
+    name, where = locate(name, target)
+    return deployer(where).logs(name, lines)
 
 
 def records(data: Any) -> builtins.list[dict[str, Any]]:
@@ -328,12 +359,13 @@ def predict(name: str, data: Any, *, target: str | None = None) -> Any:
     """Score ``data`` (DataFrame, records, one record) with deployment ``name``; returns the
     server's answer (``predictions``, ``probabilities`` for classifiers, ``model``, ``version``).
     """
-    return deployer(find_target(name, target)).predict(name, records(data))
+    name, where = locate(name, target)
+    return deployer(where).predict(name, records(data))
 
 
 def delete(name: str, *, target: str | None = None) -> None:
     """Stop the deployment and forget it."""
-    where = find_target(name, target)
+    name, where = locate(name, target)
     backend = deployer(where)
     try:
         deployment = backend.get(name)
@@ -365,7 +397,7 @@ def rollback(name: str, revision: str | None = None, *, target: str | None = Non
 
         kp.deploy.rollback("pump-failure", target="cloud-run")
     """
-    where = find_target(name, target)
+    name, where = locate(name, target)
     deployment: Deployment = _optional(deployer(where), "rollback", where)(name, revision)
     _remember(deployment)
     _fire(deployment, "rollback")
@@ -375,7 +407,7 @@ def rollback(name: str, revision: str | None = None, *, target: str | None = Non
 def promote(name: str, revision: str | None = None, *, target: str | None = None
             ) -> Deployment:
     """Give ``revision`` (default: the canary) all of ``name``'s traffic."""
-    where = find_target(name, target)
+    name, where = locate(name, target)
     deployment: Deployment = _optional(deployer(where), "promote", where)(name, revision)
     _remember(deployment)
     _fire(deployment, "promote")

@@ -61,3 +61,23 @@ def create_project(name: str, *, template: str = "default", parent: Path | None 
         else:
             path.write_text(content, encoding="utf-8")
     return target
+
+
+def init_git(folder: Path) -> str:
+    """Make ``folder`` a git repository (nothing committed) and say what happened; a missing
+    git or a folder already inside a repository is reported, never an error."""
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        return "git is not installed: run 'git init' in the project once it is."
+    inside = subprocess.run([git, "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
+                            capture_output=True, text=True, check=False)
+    if inside.returncode == 0 and inside.stdout.strip() == "true":
+        return "The project lies inside an existing git repository; no new one was made."
+    done = subprocess.run([git, "init", "--quiet", str(folder)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        return f"git init failed ({done.stderr.strip() or done.returncode}); run it yourself."
+    return "Initialised a git repository (nothing committed yet)."

@@ -67,16 +67,17 @@ class Namespace:
         raise missing(self._name, attr, self._names())
 
 
-def missing(namespace: str, attr: str, names: list[str] | None = None
-            ) -> CapabilityNotInstalledError:
+def missing(namespace: str, attr: str, names: list[str] | None = None, *,
+            label: str | None = None) -> CapabilityNotInstalledError:
     """The error for ``kp.<namespace>.<attr>`` that no enabled plugin provides: which
-    distribution to install, which plugin to enable, or the closest existing name."""
+    distribution to install, which plugin to enable, or the closest existing name. ``label``
+    is how the caller names it (the CLI says ``kepler train xgboost``)."""
     from .catalogue import provider
     from .plugins import get_host
 
     if names is None:
         names = Namespace(namespace)._names()
-    label = f"kp.{namespace}.{attr}"
+    label = label or f"kp.{namespace}.{attr}"
     distribution = provider("sdk", f"{namespace}.{attr}")
     if distribution is None and namespace == "train":
         distribution = provider("trainers", attr)

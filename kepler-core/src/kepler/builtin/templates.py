@@ -39,7 +39,7 @@ project:
 default_env: dev
 
 core:
-  log_level: INFO
+  log_level: WARNING     # INFO shows each step; DEBUG everything
 
 environments:
   dev: {{}}

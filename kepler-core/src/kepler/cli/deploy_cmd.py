@@ -48,12 +48,22 @@ class DeployGroup(LazyGroup):
             return "create", self.commands["create"], args
         return super().resolve_command(ctx, args)
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``kepler deploy --help`` shows the options of ``kepler deploy MODEL`` too: that is
+        the command most people came for."""
+        super().format_options(ctx, formatter)
+        create = self.commands["create"]
+        rows = [record for param in create.get_params(ctx) if isinstance(param, click.Option)
+                and not param.hidden and (record := param.get_help_record(ctx)) is not None]
+        with formatter.section("Options of 'kepler deploy MODEL' (= kepler deploy create MODEL)"):
+            formatter.write_dl(rows)
+
 
 @click.group(cls=DeployGroup, path="deploy", subcommand_metavar="MODEL | COMMAND [ARGS]...")
 def deploy() -> None:
     """Deploy a model: kepler deploy MODEL --target TARGET.
 
-    MODEL is NAME, NAME:VERSION, NAME:ALIAS or an artifact folder. Targets come from plugins
+    MODEL is NAME, NAME:VERSION, NAME:ALIAS or an artifact folder. Targets come from plugins:
     'kepler deploy targets' lists those installed; without --target, deploy.target from the
     configuration is used, or the only installed target.
     """
@@ -142,13 +152,13 @@ def update_command(name: str, model: str, target: str | None, port: int | None,
                    pairs: tuple[str, ...], as_json: bool, canary: int | None,
                    dry_run: bool) -> None:
     """Serve another MODEL (or version) as deployment NAME."""
-    from ..deployments import find_target, plan, update
+    from ..deployments import locate, plan, update
 
     options = _options(pairs, port)
     if canary is not None:
         options["canary"] = canary
     if dry_run:
-        where = find_target(name, target)
+        name, where = locate(name, target)
         _print_plan(plan(model, target=where, name=name, action="update", **options), as_json)
         return
     _show(update(name, model, target=target, **options), as_json)

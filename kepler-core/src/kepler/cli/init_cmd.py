@@ -29,10 +29,16 @@ def _list_templates(ctx: click.Context, _param: click.Parameter, value: bool) ->
               help="Folder to create the project in (default: the current one).")
 @click.option("--list-templates", is_flag=True, expose_value=False, is_eager=True,
               callback=_list_templates, help="List the available templates and exit.")
-def init(name: str, template: str, parent: Path | None) -> None:
+@click.option("--git/--no-git", "use_git", default=True, show_default=True,
+              help="Make the project a git repository (when git is installed), so "
+              "'kepler config check' can tell tracked files.")
+def init(name: str, template: str, parent: Path | None, use_git: bool) -> None:
     """Create project NAME: kepler.yml (dev/staging/prod), .gitignore, requirements, notebooks."""
-    from ..project import create_project
+    from ..project import create_project, init_git
 
     target = create_project(name, template=template, parent=parent)
     click.echo(f"Created project {name!r} in {target} (template {template!r}).")
+    if use_git:
+        note = init_git(target)
+        click.echo(note)
     click.echo(f"Next: cd {target} && kepler config show")

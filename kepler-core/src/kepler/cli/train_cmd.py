@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import TrainingError
 from ..records import TrainerSpec
 from .lazy import LazyGroup
 
@@ -53,9 +52,7 @@ class TrainGroup(LazyGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = self._entries().get(cmd_name)
         if entry is None:
-            from ..sdk import missing
-
-            raise missing("train", cmd_name)
+            raise _unknown_algorithm(cmd_name, sorted(self._entries()))
         _, records = entry
         if not _is_trainer(records):
             return super().get_command(ctx, cmd_name)
@@ -74,6 +71,22 @@ class TrainGroup(LazyGroup):
                                      + install_hint("trainers"))
             return
         super().format_commands(ctx, formatter)
+
+
+def _unknown_algorithm(name: str, known: list[str]) -> Exception:
+    """A typo is a usage error with the closest name; a first-party algorithm whose plugin is
+    missing or disabled says what to install or enable (in CLI words, not the SDK's)."""
+    import difflib
+
+    from ..catalogue import provider
+    from ..sdk import missing
+
+    if provider("trainers", name) is not None:
+        return missing("train", name, known, label=f"kepler train {name}")
+    close = difflib.get_close_matches(name, known, n=1)
+    return click.UsageError(
+        f"No algorithm named {name!r}." + (f" Did you mean {close[0]!r}?" if close else "")
+        + " 'kepler train --help' lists the installed ones.")
 
 
 def _is_trainer(records: list[Any]) -> bool:

@@ -275,9 +275,14 @@ class PluginHost:
         try:
             return self.infos[name]
         except KeyError:
+            from ..catalogue import provider
+
+            distribution = provider("plugins", name)
             raise PluginNotFoundError(
-                f"No plugin named {name!r} is installed.",
-                hint="See the installed ones with 'kepler plugins list'.",
+                f"No plugin named {name!r} is installed"
+                + (f"; it comes with {distribution}." if distribution else "."),
+                hint=(f"pip install '{distribution}'. " if distribution else "")
+                + "See the installed ones with 'kepler plugins list'.",
             ) from None
 
     def records(self, kind: type[R]) -> list[R]:
