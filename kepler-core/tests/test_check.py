@@ -100,3 +100,20 @@ def test_outside_git_every_file_is_checked(kepler_cli, tmp_path, monkeypatch):
 def test_outside_a_project_it_says_what_to_do(kepler_cli):
     result = kepler_cli("config", "check")
     assert result.code == 3 and "kepler init" in result.err
+
+
+def test_a_known_secret_written_as_a_literal_is_one_finding_with_a_consistent_name(
+        repo, kepler_cli):
+    """The same line is a plain-text secret and a stored secret's value: one finding. Names
+    suggested are the key's parts joined by '-' (splunk.hec_token -> splunk-hec-token)."""
+    from kepler.config.check import secret_name
+
+    assert kepler_cli("secrets", "set", "widget-token", stdin="s3cr3t-token-value\n").code == 0
+    with (repo / "kepler.yml").open("a") as handle:
+        handle.write("widget:\n  host: plant\n  token: s3cr3t-token-value\n")
+    git_add(repo, "kepler.yml")
+    result = kepler_cli("config", "check")
+    assert result.code == 6
+    assert result.err.count("kepler.yml:") == 1, result.err
+    assert "widget.token holds a secret in plain text" in result.err
+    assert secret_name(("splunk", "hec_token")) == "splunk-hec-token"

@@ -157,7 +157,8 @@ def test_show_masks_secrets_and_says_where_they_came_from(project, kepler_cli, m
     (project / "kepler.yml").write_text(
         "widget:\n  host: h\nlegacy:\n  password: hunter22\n  user: bob\n")
     result = kepler_cli("config", "show")
-    assert result.code == 0
+    assert result.code == 3  # 'legacy' belongs to no plugin: shown, and reported
+    assert "unknown section 'legacy'" in result.err
     assert "very-secret-token" not in result.out and "hunter22" not in result.out
     assert "widget.token" in result.out and "********" in result.out
     assert "environment variable KEPLER_WIDGET__TOKEN" in result.out
@@ -186,19 +187,37 @@ def test_literal_secret_in_kepler_yml_is_warned_about(project, caplog):
     assert "literal-token-value" not in caplog.text
 
 
-def test_unknown_sections_are_kept_unvalidated(project):
-    (project / "kepler.yml").write_text("acme:\n  project: my-proj\n")
-    cfg = kp.config.load()
-    assert cfg.section("acme") == {"project": "my-proj"}
-    with pytest.raises(ConfigError, match="Did you mean 'acme'"):
-        cfg.section("acne")
+def test_a_section_no_plugin_owns_is_an_error_with_the_closest_name(project, kepler_cli):
+    (project / "kepler.yml").write_text("widgte:\n  host: h\n")
+    with pytest.raises(ConfigError, match="unknown section 'widgte'. Did you mean 'widget'"):
+        kp.config.load()
+    assert kepler_cli("plugins", "list").code == 0  # reading plugins needs no config
+    validate = kepler_cli("config", "validate")
+    assert validate.code == 6 and "unknown section 'widgte'" in validate.out
+    lenient = kp.config.load(strict=False)
+    assert lenient.section("widgte") == {"host": "h"} and "widgte" in lenient.unknown
+    with pytest.raises(ConfigError, match="Did you mean 'widgte'"):
+        lenient.section("widgtee")
     with pytest.raises(AttributeError):
-        cfg.nothing
+        lenient.nothing
+
+
+def test_a_first_party_section_without_its_plugin_is_named_and_ignored(project, caplog,
+                                                                       monkeypatch):
+    from kepler import catalogue
+
+    entries = {kind: dict(names) for kind, names in catalogue._catalogue().items()}
+    entries["config_sections"]["historian"] = "kepler-historian"
+    monkeypatch.setattr(catalogue, "_catalogue", lambda: entries)
+    (project / "kepler.yml").write_text("historian:\n  host: h\n")
+    with caplog.at_level(logging.WARNING):
+        kp.config.load()
+    assert "belongs to kepler-historian, which is not installed" in caplog.text
 
 
 def test_env_variables_parse_json_lists(project, monkeypatch):
     monkeypatch.setenv("KEPLER_LEGACY__HOSTS", '["a", "b"]')
-    assert kp.config.load().section("legacy") == {"hosts": ["a", "b"]}
+    assert kp.config.load(strict=False).section("legacy") == {"hosts": ["a", "b"]}
 
 
 def test_core_log_level_comes_from_config(project, monkeypatch):

@@ -94,3 +94,26 @@ def test_a_lost_key_is_reported(kepler_home):
     (kepler_home / "secrets.key").unlink()
     with pytest.raises(SecretError, match="its key is missing"):
         get_store().names()
+
+
+def test_a_mistyped_reference_suggests_the_stored_name_first(kepler_cli, kepler_home, tmp_path,
+                                                           monkeypatch):
+    from kepler.api import ConfigError
+    from kepler.config.references import resolve
+
+    assert kepler_cli("secrets", "set", "splunk-token", stdin="abc-123-token\n").code == 0
+    with pytest.raises(ConfigError) as info:
+        resolve("${secret:splunk-tokn}", "kepler.yml: splunk.token")
+    assert info.value.hint.startswith("Did you mean ${secret:splunk-token}?")
+    assert resolve("${secret:splunk-token}", "x") == "abc-123-token"
+
+
+def test_the_key_location_is_shown_and_a_key_file_is_warned_about(kepler_cli, kepler_home,
+                                                                caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        assert kepler_cli("secrets", "set", "one", stdin="value-1\n").code == 0
+    assert "No OS keyring is available" in caplog.text  # the tests' store uses a key file
+    listed = kepler_cli("secrets", "list")
+    assert "one" in listed.out and "key in " in listed.err and "secrets.key" in listed.err

@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any, Literal
 
 Kind = Literal["sdk", "trainers", "deployers", "connectors", "sinks", "env_managers",
-               "plugins", "query_options"]
+               "plugins", "config_sections", "query_options"]
 
 
 @functools.cache

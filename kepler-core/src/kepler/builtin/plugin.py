@@ -108,6 +108,11 @@ def kepler_validate(config: Config) -> Iterator[CheckResult]:
     else:
         yield CheckResult(check="project found", status="pass", detail=str(config.project_dir))
     for name in config.section_names:
+        if name in config.unknown:
+            error = config.unknown[name]
+            yield CheckResult(check=f"section {name!r} valid", status="fail",
+                              detail=error.message, hint=error.hint or "")
+            continue
         try:
             config.section(name)
         except KeplerError as exc:

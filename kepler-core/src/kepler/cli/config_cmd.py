@@ -23,7 +23,7 @@ def show_command(env: str | None, as_json: bool) -> None:
     """The configuration in force, secrets masked, with where each value came from."""
     from ..config import load
 
-    cfg = load(env=env)
+    cfg = load(env=env, strict=False)
     errors = cfg.errors()
     if as_json:
         echo_json({"env": cfg.env, "project": str(cfg.project_dir or ""),

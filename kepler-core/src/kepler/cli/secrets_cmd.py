@@ -56,6 +56,8 @@ def list_command() -> None:
         click.echo(f"No secrets stored ({store.path}).")
     for name in names:
         click.echo(name)
+    if names:
+        click.echo(f"(encrypted in {store.path}; key in {store.backend})", err=True)
 
 
 @secrets.command("delete")

@@ -64,7 +64,7 @@ def check(project: Path | str | None = None, env: str | None = None) -> list[Fin
             "No Kepler project here (no kepler.yml in this folder or above).",
             hint="Run it inside a project, pass --project PATH, or create one: kepler init NAME",
         )
-    config = load(env=env, project=project_dir)
+    config = load(env=env, project=project_dir, strict=False)
     findings, _ = find_secret_literals(project_dir, config.models, known_secret_values(config))
     return findings
 
@@ -73,5 +73,5 @@ def validate(env: str | None = None, project: Path | str | None = None) -> list[
     """Run every enabled plugin's checks (connectivity, credentials, permissions)."""
     from ..plugins import get_host
 
-    config = load(env=env, project=project)
+    config = load(env=env, project=project, strict=False)
     return get_host().call_validate(config)

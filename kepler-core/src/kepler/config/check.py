@@ -111,7 +111,7 @@ def check_project_file(path: Path, rel: str, models: dict[str, Any]) -> list[Fin
             continue
         if is_secret_path(models.get(section_path[0]), section_path[1:]):
             key = ".".join(path_)
-            name = "-".join(section_path)
+            name = secret_name(section_path)
             findings.append(Finding(
                 rel, line, f"{key} holds a secret in plain text",
                 f"kepler secrets set {name}  then write  {path_[-1]}: ${{secret:{name}}}  "
@@ -138,6 +138,24 @@ def scan_text(rel: str, text: str, known: dict[str, str]) -> list[Finding]:
     return findings
 
 
+def secret_name(path: Path_) -> str:
+    """The name ``kepler config check`` suggests for a secret at ``path``: every part of the key
+    in lower case joined by '-' (``splunk.hec_token`` -> ``splunk-hec-token``)."""
+    return "-".join(part.replace("_", "-").lower() for part in path)
+
+
+def _one_per_line(findings: list[Finding]) -> list[Finding]:
+    """A line flagged twice (a plain-text secret that is also a known secret's value, or
+    matches a pattern) is one finding: the first, most specific, one."""
+    seen: set[tuple[str, int]] = set()
+    kept = []
+    for finding in findings:
+        if (finding.file, finding.line) not in seen:
+            seen.add((finding.file, finding.line))
+            kept.append(finding)
+    return kept
+
+
 def find_secret_literals(
     project_dir: Path, models: dict[str, Any], known_secrets: dict[str, str]
 ) -> tuple[list[Finding], bool]:
@@ -159,4 +177,4 @@ def find_secret_literals(
         if rel == PROJECT_FILE:
             findings.extend(check_project_file(file, rel, models))
         findings.extend(scan_text(rel, text, known))
-    return findings, in_git
+    return _one_per_line(findings), in_git

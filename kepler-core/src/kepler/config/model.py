@@ -125,6 +125,8 @@ class Config:
     layered: Layered
     models: dict[str, type[BaseModel]]
     files: list[Path] = field(default_factory=list)
+    #: Sections no installed plugin owns, each with the error explaining it (typos).
+    unknown: dict[str, ConfigError] = field(default_factory=dict)
     _sections: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # --- access -------------------------------------------------------------------------------
@@ -201,8 +203,10 @@ class Config:
 
     def errors(self) -> dict[str, ConfigError]:
         """Sections that fail validation (or reference resolution), with their errors."""
-        found: dict[str, ConfigError] = {}
+        found: dict[str, ConfigError] = dict(self.unknown)
         for name in self.section_names:
+            if name in found:
+                continue
             try:
                 self.section(name)
             except ConfigError as exc:
@@ -378,11 +382,16 @@ def load(
     env: str | None = None,
     project: Path | str | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    strict: bool = True,
 ) -> Config:
     """Read every layer and return the configuration in force.
 
     ``env`` (or ``KEPLER_ENV``) picks ``environments.<env>`` of kepler.yml; ``project`` picks a
-    project folder instead of searching upward from the working directory.
+    project folder instead of searching upward from the working directory. A section no
+    installed plugin owns (a typo such as ``splnk:``) is a :class:`ConfigError`; with
+    ``strict=False`` it is kept in ``config.unknown`` for ``kepler config show|check|validate``
+    to report.
     """
     project_dir = find_project(project) if project is not None else find_project()
     if project is not None and project_dir is None:
@@ -433,6 +442,9 @@ def load(
 
     config = Config(env=name, project_dir=project_dir, layered=layered,
                     models=_section_models(), files=files)
+    config.unknown = _unknown_sections(config)
+    if strict and config.unknown:
+        raise next(iter(config.unknown.values()))
     try:
         from ..logs import apply_config_level
 
@@ -440,6 +452,40 @@ def load(
     except ConfigError:
         pass  # reported when the section is used, by 'config show' and by 'config validate'
     return config
+
+
+def _unknown_sections(config: Config) -> dict[str, ConfigError]:
+    """A section no installed plugin owns is a typo (``splnk:``): an error with the closest
+    name. A first-party plugin's section where that plugin is not installed, or any section
+    while some plugin is disabled or broken, is only a warning: it may be theirs."""
+    unknown = sorted(set(config.layered.values) - set(config.models))
+    errors: dict[str, ConfigError] = {}
+    if not unknown:
+        return errors
+    from ..catalogue import provider
+    from ..plugins import get_host
+
+    inactive = sorted(p.name for p in get_host().plugins() if p.status != "enabled")
+    for name in unknown:
+        where = next((source for path, source in config.layered.sources.items()
+                      if path[:1] == (name,)), "the configuration")
+        owner = provider("config_sections", name)
+        if owner is not None:
+            log.warning("%s: section %r belongs to %s, which is not installed or not enabled; "
+                        "it is ignored.", where, name, owner)
+            continue
+        if inactive:
+            log.warning("%s: no enabled plugin owns section %r (disabled or failed plugins: "
+                        "%s).", where, name, ", ".join(inactive))
+            continue
+        close = difflib.get_close_matches(name, sorted(config.models), n=1)
+        errors[name] = ConfigError(
+            f"{where}: unknown section {name!r}."
+            + (f" Did you mean {close[0]!r}?" if close else ""),
+            hint="Sections of the installed plugins: " + ", ".join(sorted(config.models))
+            + ". A section of a plugin you have not installed needs that plugin "
+            "('kepler plugins list').")
+    return errors
 
 
 def _sections_only(data: Mapping[str, Any], source: Path) -> dict[str, Any]:

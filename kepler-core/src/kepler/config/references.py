@@ -53,9 +53,27 @@ RESOLVERS: dict[str, Callable[[str], str]] = {"env": _env, "secret": _secret, "k
 
 _HINTS = {
     "env": "export {name}=... before running Kepler, or store it with 'kepler secrets set'.",
-    "secret": "Store it with: kepler secrets set {name}",
+    "secret": "store it with: kepler secrets set {name}",
     "keyring": "Add it to the OS keyring (e.g. 'keyring set SERVICE USERNAME').",
 }
+
+
+def _closest(kind: str, name: str) -> str:
+    """"Did you mean ${secret:splunk-token}? " for a near-miss of a stored secret's name, so the
+    fix offered first is the typo's, not storing the typo."""
+    import difflib
+
+    if kind != "secret":
+        return ""
+    from ..errors import KeplerError
+    from ..secrets import get_store
+
+    try:
+        names = get_store().names()
+    except KeplerError:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"Did you mean ${{secret:{close[0]}}}? Otherwise: " if close else ""
 
 
 def resolve(value: str, where: str) -> str:
@@ -74,7 +92,7 @@ def resolve(value: str, where: str) -> str:
         except LookupError as exc:
             raise ConfigError(
                 f"{where}: cannot resolve {match.group(0)}: {exc}.",
-                hint=_HINTS[kind].format(name=name),
+                hint=_closest(kind, name) + _HINTS[kind].format(name=name),
             ) from None
 
     return REFERENCE.sub(substitute, value)

@@ -10,6 +10,7 @@ Writes are atomic (temporary file + rename), so a crash never leaves a half-writ
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -18,6 +19,8 @@ from typing import Any
 
 from ..errors import SecretError
 from ..paths import user_config_dir
+
+log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "kepler"
 KEYRING_USER = "secrets-key"
@@ -106,6 +109,10 @@ class SecretStore:
             backend.set_password(KEYRING_SERVICE, KEYRING_USER, key.decode())
         else:
             _write_private(self.key_file, key + b"\n")
+            log.warning(
+                "No OS keyring is available: the key of %s is kept in %s (mode 600, next to "
+                "the encrypted file). Anyone who can read both can read your secrets; install a "
+                "keyring backend to keep the key apart.", self.path, self.key_file)
         return key
 
     # --- data ---------------------------------------------------------------------------------
