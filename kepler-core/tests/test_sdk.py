@@ -82,3 +82,21 @@ def test_a_disabled_first_party_plugin_says_how_to_enable_it(catalogue, tmp_path
 def test_plugins_namespace(kepler_plugin):
     names = [p.name for p in kp.plugins.list()]
     assert names[0] == "kepler"
+
+
+def test_install_hints_from_a_clone_name_the_local_folder():
+    """First-party distributions may not be published where the user is: running from a clone
+    (kepler-core installed from its folder), the hint installs the sibling folder."""
+    from importlib import metadata
+
+    from kepler.installs import install_origin, requirement
+
+    origin = install_origin(metadata.distribution("kepler-core"))
+    assert requirement("acme-not-first-party") == "acme-not-first-party"
+    if origin.kind in ("editable", "directory") and origin.path is not None:
+        clone = origin.path.parent
+        assert requirement("kepler-splunk") == str(clone / "kepler-splunk")
+        assert requirement("kepler-sklearn[xgboost]") == f"{clone / 'kepler-sklearn'}[xgboost]"
+        assert requirement("kepler-serve") == str(clone / "plugins" / "kepler-serve")
+    else:  # installed from an index or a wheel: names, as published
+        assert requirement("kepler-splunk") == "kepler-splunk"

@@ -74,7 +74,9 @@ def not_installed(kind: type, name: str, installed: list[str]) -> PluginNotFound
     catalogue_kind = _DEFAULTS[kind][2]
     distribution = provider(catalogue_kind, name)
     label = kind.kind  # type: ignore[attr-defined]
-    hint = (f"pip install '{distribution}'. " if distribution else "") + \
+    from .installs import pip_install
+
+    hint = (pip_install(distribution) + ". " if distribution else "") + \
         f"Installed {label}s: {', '.join(installed) or 'none'}."
     disabled = _disabled_owner(distribution)
     if disabled:

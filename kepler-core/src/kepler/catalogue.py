@@ -40,7 +40,9 @@ def query_options() -> dict[str, str]:
 
 def install_hint(kind: Kind) -> str:
     """``pip install a`` or ``pip install a (or b)`` for the first-party providers of ``kind``."""
-    found = providers(kind)
+    from .installs import requirement
+
+    found = [requirement(name) for name in providers(kind)]
     if not found:
         return "Install a plugin that provides one ('kepler plugins list' shows what is there)."
     return "pip install " + " (or ".join(found) + ")" * (len(found) - 1)

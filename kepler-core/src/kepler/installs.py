@@ -61,3 +61,34 @@ def install_origin(dist: metadata.Distribution) -> InstallOrigin:
         kind: OriginKind = "editable" if info["dir_info"].get("editable") else "directory"
         return InstallOrigin(kind=kind, url=url, path=path, subdirectory=subdirectory)
     return InstallOrigin(kind="archive", url=url, path=path, subdirectory=subdirectory)
+
+
+def _clone_folder(distribution: str) -> Path | None:
+    """The folder of ``distribution`` in the clone kepler-core was installed from, if any."""
+    try:
+        core = install_origin(metadata.distribution("kepler-core"))
+    except metadata.PackageNotFoundError:
+        return None
+    if core.kind not in ("editable", "directory") or core.path is None:
+        return None
+    root = core.path.parent
+    for folder in (root / distribution, root / "plugins" / distribution):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return None
+
+
+def requirement(distribution: str) -> str:
+    """How to ask pip for ``distribution`` (``kepler-sklearn[xgboost]`` allowed) here: by name
+    from an index, or, when Kepler runs from a clone that holds it, by its folder (first-party
+    distributions may not be published where the user is)."""
+    base, bracket, extras = distribution.partition("[")
+    folder = _clone_folder(base)
+    if folder is None:
+        return distribution
+    return f"{folder}{bracket}{extras}"
+
+
+def pip_install(distribution: str) -> str:
+    """The ``pip install …`` command for ``distribution``, quoted for a shell."""
+    return f"pip install '{requirement(distribution)}'"

@@ -73,6 +73,7 @@ def missing(namespace: str, attr: str, names: list[str] | None = None, *,
     distribution to install, which plugin to enable, or the closest existing name. ``label``
     is how the caller names it (the CLI says ``kepler train xgboost``)."""
     from .catalogue import provider
+    from .installs import pip_install
     from .plugins import get_host
 
     if names is None:
@@ -101,7 +102,7 @@ def missing(namespace: str, attr: str, names: list[str] | None = None, *,
             )
     return CapabilityNotInstalledError(
         f"{label} is provided by {distribution}, which is not installed.",
-        hint=f"pip install '{distribution}'",
+        hint=pip_install(distribution),
     )
 
 

@@ -89,11 +89,13 @@ def format_spec(name: str, info: FormatInfo | None = None) -> Any:
                 hint=f"kepler plugins enable {plugin.name}" if plugin.status == "disabled"
                 else f"Reinstall it: pip install --force-reinstall {distribution}",
             )
+    from ..installs import pip_install
+
     known = sorted(r.name for r in host.records(ModelFormatSpec))
     raise ModelFormatNotInstalledError(
         f"Model format {name!r} is not provided by any installed plugin"
         + (f"; it is read by {distribution}." if distribution else "."),
-        hint=(f"pip install '{install}'" if install else "Install the plugin that trained it.")
+        hint=(pip_install(install) if install else "Install the plugin that trained it.")
         + f" Installed formats: {', '.join(known) or 'none'}.",
     )
 

@@ -89,11 +89,24 @@ def notebook(context: TemplateContext) -> str:
     return json.dumps(document, indent=1) + "\n"
 
 
+def core_requirement(version: str) -> str:
+    """``kepler-core>=VERSION`` from an index, or ``kepler-core @ file:///…`` when Kepler runs
+    from a clone (where kepler-core may not be published)."""
+    from ..installs import requirement
+
+    found = requirement("kepler-core")
+    if found == "kepler-core":
+        return f"kepler-core>={version}"
+    from pathlib import Path
+
+    return f"kepler-core @ {Path(found).as_uri()}"
+
+
 def render_default(context: TemplateContext) -> dict[str, str | bytes]:
     return {
         "kepler.yml": kepler_yml(context),
         ".gitignore": GITIGNORE,
-        "requirements.txt": f"kepler-core>={context.kepler_version}\n",
+        "requirements.txt": core_requirement(context.kepler_version) + "\n",
         "requirements-dev.txt": "-r requirements.txt\njupyterlab\n",
         "README.md": readme(context),
         "notebooks/01-explore.ipynb": notebook(context),

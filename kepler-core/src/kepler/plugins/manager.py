@@ -276,12 +276,13 @@ class PluginHost:
             return self.infos[name]
         except KeyError:
             from ..catalogue import provider
+            from ..installs import pip_install
 
             distribution = provider("plugins", name)
             raise PluginNotFoundError(
                 f"No plugin named {name!r} is installed"
                 + (f"; it comes with {distribution}." if distribution else "."),
-                hint=(f"pip install '{distribution}'. " if distribution else "")
+                hint=(pip_install(distribution) + ". " if distribution else "")
                 + "See the installed ones with 'kepler plugins list'.",
             ) from None
 
