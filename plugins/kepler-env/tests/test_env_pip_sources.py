@@ -257,3 +257,14 @@ def test_missing_requirements_file_is_a_clear_error(home, tmp_path, wheelhouse):
         kp.env.create(env="prod", project=root)
     assert not (root / ".kepler" / "envs" / "prod").exists()
     shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("manager", ["uv", "venv"])
+def test_pep_508_direct_references_install_with_every_manager(home, repos, wheelhouse,
+                                                              tmp_path, manager):
+    """``name @ git+file:///…@tag`` is what a lock writes for git sources: every manager's
+    fresh environment must install it (an old bundled pip in a new venv did not)."""
+    gitlib, _ = repos
+    root = make_project(tmp_path / "direct", wheelhouse, f"gitlib @ git+{gitlib.url}@v0.1.0\n")
+    kp.env.create(env="dev", manager=manager, project=root)
+    assert installed(python_of(root))["gitlib"] == "0.1.0"

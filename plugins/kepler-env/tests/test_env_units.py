@@ -232,3 +232,30 @@ def test_poetry_pyproject_is_written_from_the_requirements(kepler_home, tmp_path
     assert 'iniconfig = "==2.0.0"' in text and text.count("six") == 1
     assert ('[[tool.poetry.source]]\nname = "corp"\nurl = "https://pypi.corp.local/simple/"\n'
             'priority = "supplemental"') in text
+
+
+def test_info_logs_name_an_embedded_script_but_never_print_it():
+    """``kepler env create`` at INFO printed a 40-line script it runs with ``python -c``."""
+    import logging
+    import sys
+
+    from kepler_env.process import run
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    logger = logging.getLogger("kepler.env")
+    handler, level = Keep(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        script = "import sys\n" + "x = 1\n" * 39 + "print('done')\n"
+        assert run([sys.executable, "-c", script]).stdout.strip() == "done"
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    [line] = [message for message in seen if message.startswith("running")]
+    assert "x = 1" not in line and "(41 lines)" in line and "'import sys…'" in line

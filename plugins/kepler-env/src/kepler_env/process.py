@@ -34,6 +34,15 @@ def environ(updates: Mapping[str, str] | None = None,
     return merged
 
 
+def _brief(arg: str) -> str:
+    """An argument as the INFO log shows it: an embedded script (``python -c SCRIPT``) is one
+    line and a count, never the code itself (DEBUG has the whole command's output)."""
+    if "\n" not in arg:
+        return arg
+    first = arg.strip().splitlines()[0]
+    return f"'{first[:60]}…' ({len(arg.strip().splitlines())} lines)"
+
+
 def run(cmd: Sequence[str | Path], *, cwd: Path | None = None,
         env: Mapping[str, str] | None = None, what: str | None = None,
         check: bool = True, timeout: float | None = None,
@@ -41,7 +50,7 @@ def run(cmd: Sequence[str | Path], *, cwd: Path | None = None,
     """Run ``cmd``; on failure raise :class:`CommandFailedError` with its redacted output."""
     args = [str(part) for part in cmd]
     label = what or Path(args[0]).name
-    log.info("running %s", redact(" ".join(args)))
+    log.info("running %s", redact(" ".join(_brief(arg) for arg in args)))
     try:
         result = subprocess.run(args, cwd=cwd, env=dict(env) if env is not None else None,
                                 capture_output=True, text=True, timeout=timeout, check=False,

@@ -7,6 +7,7 @@ lock with hashes for some entries and not others (see :mod:`kepler_env.lockfile`
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,7 +42,13 @@ class Installer:
 
 
 class PipInstaller(Installer):
-    """``python -m venv`` and the environment's own pip."""
+    """``python -m venv``, then Kepler's own pip pointed at the new environment.
+
+    A new venv carries the pip bundled with its Python, which can be too old for what a lock
+    holds (PEP 508 direct references such as ``name @ git+file:///…@tag`` failed with the
+    bundled pip 23.2). kepler-env depends on a recent pip; ``pip --python ENV`` (pip 22.3+)
+    installs into the environment with it, offline, without touching the environment's pip.
+    """
 
     name = "pip"
 
@@ -49,7 +56,7 @@ class PipInstaller(Installer):
         run([base_python, "-m", "venv", plan.location], what="python -m venv")
 
     def _pip(self, plan: EnvPlan, *args: str | Path, what: str = "pip") -> None:
-        run([plan.env_python, "-m", "pip", *args], cwd=plan.project,
+        run([sys.executable, "-m", "pip", "--python", plan.env_python, *args], cwd=plan.project,
             env=environ(plan.pip_environ()), what=what)
 
     def install(self, plan: EnvPlan, args: Sequence[str]) -> None:
