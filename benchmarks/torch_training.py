@@ -69,9 +69,7 @@ def measure() -> str:
     import kepler as kp
     import numpy as np
     import torch
-    from kepler_sklearn.data import holdout, prepare
-    from kepler_sklearn.datasets import make_sensor_data
-    from kepler_sklearn.preprocessing import build_preprocessor
+    from kepler_tabular import build_preprocessor, holdout, make_sensor_data, prepare
 
     torch.set_num_threads(1)
     load = os.getloadavg()[0]

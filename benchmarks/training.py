@@ -32,9 +32,7 @@ def _seconds(action) -> tuple[float, object]:
 
 def overhead() -> tuple[str, dict[str, float]]:
     import kepler as kp
-    from kepler_sklearn.data import holdout, prepare
-    from kepler_sklearn.datasets import make_sensor_data
-    from kepler_sklearn.preprocessing import build_preprocessor
+    from kepler_tabular import build_preprocessor, holdout, make_sensor_data, prepare
     from sklearn.ensemble import RandomForestClassifier
 
     load = os.getloadavg()[0]
@@ -83,7 +81,7 @@ def overhead() -> tuple[str, dict[str, float]]:
 
 def comparison() -> str:
     import kepler as kp
-    from kepler_sklearn.datasets import make_sensor_data
+    from kepler_tabular import make_sensor_data
     from threadpoolctl import threadpool_limits
 
     load = os.getloadavg()[0]

@@ -1,6 +1,7 @@
-"""Training curves in the manifest and Model.plot_history(); the options every explicit
+"""Training curves in the manifest, and Model.plot_history() handed to kp.models.plot_history
+(kepler-tabular draws it; its own tests check the chart); the options every explicit
 'kepler train NAME' command shares (training_options + run_training). Core alone: the 'mean'
-trainer of plugin_examples stands in for a framework."""
+trainer of plugin_examples stands in for a framework, and no test here needs pandas."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import kepler as kp
 import pytest
 from kepler.artifact import FormatInfo, ModelManifest, TrainerInfo, TrainingInfo, read_manifest
 from kepler.cli.train_cmd import run_training, training_options
-from kepler.errors import ModelError
+from kepler.errors import CapabilityNotInstalledError
 from kepler.hookspecs import hookimpl
 from kepler.model import Model
-from kepler.records import CommandSpec
+from kepler.plugins import reset
+from kepler.records import CommandSpec, ConnectorSpec, SdkFunctionSpec
 from plugin_examples import MeanPredictor, WidgetPlugin
 
 CURVES = {"loss": [0.9, 0.5, 0.4, 0.35], "val_loss": [1.0, 0.6, None, 0.7]}
@@ -43,33 +45,51 @@ def test_the_history_travels_in_the_manifest(widget, tmp_path):
     assert _model().history == {}  # models fitted in one go have none
 
 
-def test_plot_history_draws_each_curve_and_marks_the_best_epoch(tmp_path):
-    pytest.importorskip("matplotlib")
-    figure = _model(CURVES).plot_history()
-    [ax] = figure.axes
-    lines = ax.get_lines()
-    assert [line.get_label() for line in lines] == ["loss", "val_loss",
-                                                    "best epoch (2: 0.6)"]
-    assert list(lines[0].get_xdata()) == [1, 2, 3, 4]
-    assert list(lines[1].get_xdata()) == [1, 2, 4]  # a missing value is left out
-    assert lines[1].get_linestyle() == "--" and list(lines[2].get_xdata()) == [2, 2]
-    assert ax.get_xlabel() == "epoch"
-    figure.savefig(tmp_path / "curve.png")
-    assert (tmp_path / "curve.png").stat().st_size > 0
-    from matplotlib.figure import Figure
+def test_plot_history_is_drawn_by_the_tabular_plugin_or_says_what_to_install(monkeypatch,
+                                                                             kepler_plugin):
+    """Core draws nothing itself: Model.plot_history forwards to kp.models.plot_history."""
 
-    panel = Figure().subplots()
-    assert _model(CURVES).plot_history(["loss"], ax=panel) is panel.figure
-    assert [line.get_label() for line in panel.get_lines()] == ["loss"]
+    class Plotter:
+        @hookimpl
+        def kepler_sdk_functions(self):
+            yield SdkFunctionSpec(namespace="models", name="plot_history",
+                                  target="test_model_history:fake_plot_history")
+
+    monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", "tabular")  # whether installed or not
+    reset()
+    with pytest.raises(CapabilityNotInstalledError, match="kp.models.plot_history is provided "
+                       "by kepler-tabular") as info:
+        _model(CURVES).plot_history()
+    assert "kepler-tabular" in info.value.hint or "enable tabular" in info.value.hint
+    kepler_plugin(Plotter(), name="plotter")
+    FAKE_PLOTS.clear()
+    assert _model(CURVES).plot_history(["loss"], ax="AX") == "figure"
+    [(model, curves, ax)] = FAKE_PLOTS
+    assert model.history == CURVES and curves == ["loss"] and ax == "AX"
 
 
-def test_plot_history_says_when_there_is_nothing_to_draw():
-    with pytest.raises(ModelError, match="has no training curve") as info:
-        _model().plot_history()
-    assert "iterative trainers" in info.value.hint
-    with pytest.raises(ModelError, match="no training curve named 'accuracy'") as info:
-        _model(CURVES).plot_history(["accuracy"])
-    assert info.value.hint == "Curves: loss, val_loss."
+FAKE_PLOTS: list[tuple[Any, Any, Any]] = []
+
+
+def fake_plot_history(model, curves=None, *, ax=None):
+    FAKE_PLOTS.append((model, curves, ax))
+    return "figure"
+
+
+class RowsConnector:
+    """A table without pandas: the training data of the 'kepler train' tests."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def query(self, query, **options):
+        return [{"y": 1.0, "x": 2.0}, {"y": 3.0, "x": 4.0}]
+
+
+class Rows:
+    @hookimpl
+    def kepler_connectors(self):
+        yield ConnectorSpec(name="rows", target="test_model_history:RowsConnector")
 
 
 @click.command(name="mean", help="Mean, with the shared options plus its own.")
@@ -89,15 +109,14 @@ class ExplicitMean:
 def test_an_explicit_train_command_shares_the_generic_options(widget, kepler_plugin,
                                                               kepler_cli, tmp_path,
                                                               monkeypatch):
-    pytest.importorskip("pandas")
     kepler_plugin(ExplicitMean(), name="explicit")
+    kepler_plugin(Rows(), name="rows")
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "rows.csv").write_text("y,x\n1.0,2\n3.0,4\n")
     listing = kepler_cli("train", "--help")
     assert "Mean, with the shared options plus its own." in listing.out
     helped = kepler_cli("train", "mean", "--help")
     assert "--shift" in helped.out and "--data FILE" in helped.out and "--json" in helped.out
-    result = kepler_cli("train", "mean", "--data", "rows.csv", "--target", "y", "--shift", "2",
+    result = kepler_cli("train", "mean", "--connector", "rows", "--query", "all", "--target", "y", "--shift", "2",
                         "--param", "alpha=0.5", "--no-save")
     assert result.code == 0, result.err
     assert "Not saved (--no-save)" in result.out
@@ -107,11 +126,11 @@ def test_an_explicit_train_command_shares_the_generic_options(widget, kepler_plu
     real = MeanTrainer.train
     monkeypatch.setattr(MeanTrainer, "train",
                         lambda self, data, **kw: (seen.append(kw), real(self, data, **kw))[1])
-    assert kepler_cli("train", "mean", "--data", "rows.csv", "--target", "y", "--shift", "2",
+    assert kepler_cli("train", "mean", "--connector", "rows", "--query", "all", "--target", "y", "--shift", "2",
                       "--param", "alpha=0.5", "--no-save").code == 0
     [keywords] = seen  # every keyword reached the trainer; the split is left to its default
     assert keywords["shift"] == 2.0 and keywords["alpha"] == 0.5 and "split" not in keywords
     assert (keywords["task"], keywords["test_size"], keywords["random_state"]) == (
         "auto", 0.2, 0)
-    clash = kepler_cli("train", "mean", "--data", "rows.csv", "--param", "shift=1")
+    clash = kepler_cli("train", "mean", "--connector", "rows", "--query", "all", "--param", "shift=1")
     assert clash.code == 2 and "use --shift instead" in clash.err

@@ -1,5 +1,5 @@
 import pytest
-from kepler_sklearn.datasets import make_sensor_data
+from kepler_tabular import make_sensor_data
 
 _SENSORS = make_sensor_data(rows=600, seed=0)
 

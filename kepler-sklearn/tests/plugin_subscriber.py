@@ -1,6 +1,6 @@
 """An in-process plugin that records the lifecycle events it receives (used by the tests)."""
 
-from kepler.hookspecs import hookimpl
+from kepler.api import hookimpl
 
 
 class Subscriber:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import kepler as kp
 import numpy as np
 import pytest
-from kepler.model import Model
+from kepler.api import Model
 
 CLASSIFIERS = ["random_forest", "gradient_boosting", "hist_gradient_boosting", "extra_trees",
                "logistic_regression", "ridge", "svm", "knn", "xgboost", "lightgbm"]

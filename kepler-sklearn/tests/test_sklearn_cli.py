@@ -8,28 +8,32 @@ import kepler as kp
 import numpy as np
 import pandas as pd
 import pytest
-from kepler.hookspecs import hookimpl
-from kepler.plugins import reset
-from kepler.records import SdkFunctionSpec
+from kepler.api import ConnectorSpec, hookimpl
+from kepler.api import reset_plugins as reset
+from kepler_tabular import make_sensor_data
 from plugin_subscriber import Subscriber
 
 CALLS: list[dict] = []
 
 
-def fake_from_splunk(spl, earliest=None, latest=None, **options):
-    from kepler_sklearn.datasets import make_sensor_data
+class FakeSplunkConnector:
+    """Stands in for kepler-splunk's connector: the query is SPL, with a time range."""
 
-    CALLS.append({"spl": spl, "earliest": earliest, "latest": latest})
-    frame = make_sensor_data(rows=300)
-    frame.attrs.update({"spl": spl, "earliest": earliest, "latest": latest, "sid": "fake.1"})
-    return frame
+    def __init__(self, config):
+        self.config = config
+
+    def query(self, spl, earliest=None, latest=None, **options):
+        CALLS.append({"spl": spl, "earliest": earliest, "latest": latest})
+        frame = make_sensor_data(rows=300)
+        frame.attrs.update({"spl": spl, "earliest": earliest, "latest": latest, "sid": "fake.1"})
+        return frame
 
 
 class FakeSplunk:
     @hookimpl
-    def kepler_sdk_functions(self):
-        yield SdkFunctionSpec(namespace="data", name="from_splunk",
-                              target="test_sklearn_cli:fake_from_splunk")
+    def kepler_connectors(self):
+        yield ConnectorSpec(name="splunk", target="test_sklearn_cli:FakeSplunkConnector",
+                            query_option="spl")
 
 
 @pytest.fixture
@@ -93,12 +97,13 @@ def test_train_errors_exit_with_their_codes(data_files, kepler_cli):
     assert wrong.code == 1 and "unknown file type '.xlsx'" in wrong.err
 
 
-def test_spl_goes_through_kp_data_from_splunk(project, kepler_cli, kepler_plugin, monkeypatch):
+def test_spl_goes_through_the_splunk_connector(project, kepler_cli, kepler_plugin, monkeypatch):
     monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", "splunk")  # whether installed or not
     reset()
     missing = kepler_cli("train", "random_forest", "--spl", "search index=pumps", "--target",
                          "failure")
-    assert missing.code == 4 and "kp.data.from_splunk is provided by kepler-splunk" in missing.err
+    assert missing.code == 4 and "connector 'splunk'" in missing.err
+    assert "kepler-splunk" in missing.err
     kepler_plugin(FakeSplunk(), name="fakesplunk")
     CALLS.clear()
     result = kepler_cli("train", "logistic_regression", "--spl", "search index=pumps",

@@ -6,7 +6,7 @@ import os
 
 import kepler as kp
 import pytest
-from kepler.errors import CapabilityNotInstalledError, ModelError, TrainingError
+from kepler.api import CapabilityNotInstalledError, ModelError, TrainingError
 from plugin_subscriber import Subscriber
 from sklearn.linear_model import LogisticRegression
 

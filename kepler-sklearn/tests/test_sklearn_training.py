@@ -6,7 +6,7 @@ import kepler as kp
 import numpy as np
 import pandas as pd
 import pytest
-from kepler.errors import ModelError, ModelInputError, TrainingError
+from kepler.api import ModelError, ModelInputError, TrainingError
 from plugin_subscriber import Subscriber
 from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LogisticRegression
@@ -184,3 +184,18 @@ def test_xgboost_given_as_an_instance_keeps_its_native_format(sensors, project):
     model = kp.train.sklearn(XGBRegressor(n_estimators=5), sensors, target="efficiency").save()
     assert model.manifest.format.name == "xgboost-ubj"
     assert np.array_equal(kp.models.load(model.name).predict(sensors), model.predict(sensors))
+
+
+def test_split_group_holds_out_whole_groups(sensors):
+    model = kp.train.random_forest(sensors, target="failure", split="group", groups="pump",
+                                   test_size=0.25, n_estimators=10)
+    training = model.manifest.training
+    assert training.split == "group" and "pump" not in model.features
+    assert training.rows_train + training.rows_test == len(sensors)
+    counts = sensors["pump"].value_counts()
+    assert training.rows_test in set(counts)  # one of the four pumps, whole
+    cv = kp.train.logistic_regression(sensors, target="failure", split="group", groups="pump",
+                                      cv=2)
+    assert cv.manifest.evaluation["folds"] == 2
+    with pytest.raises(TrainingError, match="goes with split='group'"):
+        kp.train.random_forest(sensors, target="failure", groups="pump")

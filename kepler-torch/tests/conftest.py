@@ -4,7 +4,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest
 import torch
-from kepler_sklearn.datasets import make_sensor_data
+from kepler_tabular import make_sensor_data
 from kepler_torch.datasets import make_periodic_signal
 
 # Tiny networks on tiny data: one thread is faster than several, and CI has two cores.

@@ -12,7 +12,7 @@ import kepler as kp
 import numpy as np
 import pytest
 import torch
-from kepler.errors import ArtifactError, ArtifactTamperedError, UnsafeModelError
+from kepler.api import ArtifactError, ArtifactTamperedError, UnsafeModelError
 from safetensors.torch import load_file, save_file
 from torch_test_modules import NumpyNet, TinyNet
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import kepler as kp
+import pytest
 from torch_test_modules import Subscriber
+
+# scikit-learn's trainers and kp.train.compare come with kepler-sklearn, which kepler-torch does
+# not need: these run where both are installed.
+pytest.importorskip("kepler_sklearn")
 
 
 def test_models_compare_ranks_saved_torch_and_sklearn_models_together(sensors, project):

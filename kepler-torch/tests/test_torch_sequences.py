@@ -6,7 +6,7 @@ import kepler as kp
 import numpy as np
 import pandas as pd
 import pytest
-from kepler.errors import ModelInputError, TrainingError
+from kepler.api import ModelInputError, TrainingError
 from torch_test_modules import WindowNet
 
 LSTM = {"model": "lstm", "window": 24, "epochs": 8, "hidden_size": 24, "progress": False}

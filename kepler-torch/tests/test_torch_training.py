@@ -10,7 +10,7 @@ import kepler as kp
 import numpy as np
 import pytest
 import torch
-from kepler.errors import ModelError, TrainingError
+from kepler.api import ModelError, TrainingError
 from kepler_torch.devices import resolve_device
 from kepler_torch.sdk import pytorch
 from torch_test_modules import Subscriber, TinyNet, TraceOnlyNet
@@ -42,6 +42,7 @@ def test_the_mlp_beats_the_training_mean_on_efficiency(sensors):
 
 
 def test_the_same_rows_are_held_out_as_for_scikit_learn(sensors):
+    pytest.importorskip("kepler_sklearn")
     torch_model = kp.train.pytorch(sensors, target="failure", epochs=1, progress=False)
     forest = kp.train.random_forest(sensors, target="failure", n_estimators=5)
     assert torch_model.baseline == forest.baseline  # same held-out rows, same majority class
@@ -78,7 +79,7 @@ def test_the_manifest_keeps_parameters_curve_and_versions(sensors):
         "pytorch", "pytorch", "kepler-torch")
     assert trainer.framework_version == torch.__version__.split("+")[0]
     packages = model.manifest.environment.packages
-    for name in ("torch", "safetensors", "kepler-torch", "kepler-sklearn", "scikit-learn"):
+    for name in ("torch", "safetensors", "kepler-torch", "kepler-tabular", "scikit-learn"):
         assert packages[name]
     extra = model.manifest.extra
     assert extra["device"] == "cpu" and extra["epochs_run"] == 4

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from kepler.hookspecs import hookimpl
+from kepler.api import hookimpl
 from torch import nn
 
 

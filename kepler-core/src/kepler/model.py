@@ -42,6 +42,7 @@ class Model:
         self._predictor = predictor
         self._path = Path(path) if path is not None else None
         self._load_options = dict(load_options or {})
+        self._prepare: Any = None
 
     # --- what it is ---------------------------------------------------------------------------
 
@@ -122,9 +123,29 @@ class Model:
     # --- predicting ---------------------------------------------------------------------------
 
     def _inputs(self, data: Any) -> Any:
+        """What the predictor takes: the model format's ``prepare`` checks and orders the
+        features (tabular formats build a DataFrame); a format without one gets ``data`` as is."""
         if not self._manifest.features.features:
             return data  # a model without a schema takes whatever its predictor takes
-        return self._manifest.features.prepare(data)
+        if self._prepare is None:
+            from .artifact import format_spec
+            from .records import import_string
+
+            spec = format_spec(self._manifest.format.name, self._manifest.format)
+            self._prepare = import_string(spec.prepare) if spec.prepare else _as_given
+        return self._prepare(self._manifest.features, data)
+
+    def compiled(self) -> Any | None:
+        """The format's compiled scorer for this model (``ModelFormatSpec.compiled``), or None
+        when the format has none or this model cannot be compiled. Servers check it against
+        :meth:`predict` before trusting it."""
+        from .artifact import format_spec
+        from .records import import_string
+
+        spec = format_spec(self._manifest.format.name, self._manifest.format)
+        if not spec.compiled:
+            return None
+        return import_string(spec.compiled)(self)
 
     def predict(self, data: Any) -> Any:
         """One prediction per row of ``data`` (DataFrame, list of records, or one record).
@@ -200,45 +221,12 @@ class Model:
 
     def plot_history(self, curves: Sequence[str] | None = None, *, ax: Any = None) -> Any:
         """The training curves (loss per epoch, validation loss where there is one) as a
-        matplotlib Figure; ``fig.savefig("loss.png")`` writes it out.
+        matplotlib Figure; ``fig.savefig("loss.png")`` writes it out. Drawn by
+        ``kp.models.plot_history`` (kepler-tabular), so core imports no matplotlib; without it
+        the error says what to install. With ``ax``, the curves are drawn on that axes."""
+        from .sdk import Namespace
 
-        Built without pyplot (no global state, no display needed); Jupyter shows the returned
-        figure. With ``ax``, the curves are drawn on that axes. A curve whose name starts with
-        ``val_`` is dashed; the epoch with the lowest validation loss is marked."""
-        history = self._manifest.training.history
-        names = list(curves) if curves else list(history)
-        unknown = [n for n in names if n not in history]
-        if not history or unknown:
-            raise ModelError(
-                f"Model {self.name!r} ({self.algorithm}) has no training curve"
-                + (f" named {', '.join(map(repr, unknown))}." if history and unknown else "."),
-                hint=f"Curves: {', '.join(history)}." if history else
-                "Only iterative trainers (PyTorch, ...) record one per epoch.",
-            )
-        from ._optional import optional_import
-
-        if ax is None:
-            Figure = optional_import("matplotlib.figure", "Plotting", "matplotlib").Figure
-            fig = Figure(figsize=(6.4, 3.8))
-            ax = fig.subplots()
-        else:
-            fig = ax.figure
-        for name in names:
-            points = [(i, v) for i, v in enumerate(history[name], 1) if v is not None]
-            ax.plot([p[0] for p in points], [p[1] for p in points], label=name,
-                    linestyle="--" if name.startswith("val_") else "-", marker=".")
-        validation = [(v, i) for i, v in enumerate(history.get("val_loss", []), 1)
-                      if v is not None]
-        if "val_loss" in names and validation:
-            best, epoch = min(validation)
-            ax.axvline(epoch, color="grey", linestyle=":", linewidth=1,
-                       label=f"best epoch ({epoch}: {best:.4g})")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
-        ax.set_title(f"{self.name}: {self.algorithm} ({self.task})", fontsize=10)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        return fig
+        return Namespace("models").plot_history(self, curves, ax=ax)
 
     def info(self) -> dict[str, Any]:
         """A summary fit for printing or JSON: identity, metrics against baseline, data, files."""
@@ -294,3 +282,7 @@ class Model:
             f"<th>baseline ({esc(BASELINE_LABEL.get(m.task, 'naive'))})</th><th></th></tr>"
             + "".join(rows) + f"</table><small>features: {features}</small></div>"
         )
+
+
+def _as_given(schema: FeatureSchema, data: Any) -> Any:
+    return data

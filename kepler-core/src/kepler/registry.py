@@ -40,7 +40,6 @@ from .metrics import beats_baseline
 
 if TYPE_CHECKING:
     from .artifact.manifest import ModelManifest
-    from .comparison import Comparison
     from .model import Model
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -105,18 +104,11 @@ class ModelEntry:
 
 
 class ModelList(builtins.list[ModelEntry]):
-    """A list of registry entries that shows as a table in Jupyter; ``to_frame()`` for pandas."""
+    """A list of registry entries that shows as a table in Jupyter (for pandas:
+    ``pd.DataFrame([e.to_dict() for e in entries])``)."""
 
     COLUMNS = ("name", "version", "aliases", "task", "algorithm", "main_metric", "score",
                "beats_baseline", "created")
-
-    def to_frame(self) -> Any:
-        from ._optional import pandas
-
-        pd = pandas()
-
-        return pd.DataFrame([e.to_dict() for e in self],
-                            columns=[*self.COLUMNS, "path"])
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{c}</th>" for c in self.COLUMNS)
@@ -355,7 +347,7 @@ def list_models(name: str | None = None) -> ModelList:
     Example::
 
         kp.models.list()                  # a table in Jupyter
-        kp.models.list("pump-failures").to_frame()
+        kp.models.list("pump-failures")[-1].score
     """
     return Registry.default().entries(name)
 
@@ -423,18 +415,3 @@ def resolve_models(models: Sequence[Any]) -> builtins.list[Model]:
         _, folder = registry.resolve(name, version)
         resolved.append(Model(read_manifest(folder), path=folder))
     return resolved
-
-
-def compare(models: Sequence[Any], metric: str | None = None) -> Comparison:
-    """Rank existing models of any framework by the task's main metric (or ``metric``).
-
-    Items are Model objects, registry references or artifact folders; only manifests are read.
-
-    Example::
-
-        board = kp.models.compare(["pumps:1", "pumps:2", "pumps-torch"])
-        board.leaderboard, board.best, board.plot()
-    """
-    from .comparison import Comparison
-
-    return Comparison(resolve_models(models), metric=metric)

@@ -22,18 +22,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kepler.comparison import Comparison
-from kepler.errors import KeplerError, TrainingError
-from kepler.sdk import finish_training
+from kepler.api import KeplerError, TrainingError, finish_training
+from kepler_tabular import Comparison, as_frame, infer_task, unknown_columns
 
 from .algorithms import DEFAULT_CANDIDATES
-from .data import as_frame, infer_task
 
 log = logging.getLogger(__name__)
 
 #: Keywords passed to every candidate (name is not: each candidate gets its own).
 SHARED_KEYWORDS = ("features", "task", "test_size", "split", "cv", "random_state",
-                   "time_column")
+                   "time_column", "groups")
 
 
 @dataclass
@@ -76,7 +74,7 @@ def _adopt(environment: Mapping[str, Any]) -> None:
             os.environ[name] = value
             changed = True
     if changed:
-        from kepler.plugins import reset
+        from kepler.api import reset_plugins as reset
 
         reset()
 
@@ -86,7 +84,7 @@ def _train_one(job: _Job, data: Any, target: str | None, shared: Mapping[str, An
     _adopt(environment)
     try:
         if job.spec is not None:
-            from kepler.config import load
+            from kepler.api import load_config as load
 
             trainer = job.spec.create(load())
             model = trainer.train(data, target=target, **shared, **job.params)
@@ -104,17 +102,15 @@ def _train_one(job: _Job, data: Any, target: str | None, shared: Mapping[str, An
 
 
 def _jobs(algorithms: Sequence[Any], params: Mapping[str, Mapping[str, Any]]) -> list[_Job]:
-    from kepler.plugins import get_host
-    from kepler.sdk import Namespace
+    from kepler.api import TrainerSpec, find_record, missing_capability
 
-    host = get_host()
     jobs: list[_Job] = []
     labels: set[str] = set()
     for item in algorithms:
         if isinstance(item, str):
-            spec = host.find("kepler_trainers", item)
+            spec = find_record(TrainerSpec, item)
             if spec is None:
-                raise Namespace("train")._missing(item)
+                raise missing_capability("train", item)
             job = _Job(label=item, spec=spec)
         else:
             from .sdk import resolve_estimator
@@ -144,9 +140,7 @@ def _defaults(data: Any, target: str | None, task: str) -> tuple[str, ...]:
                                 "algorithms=['isolation_forest', ...].")
         frame = as_frame(data)
         if target not in frame.columns:
-            from .data import _unknown_columns
-
-            raise _unknown_columns("Target", [target], frame)
+            raise unknown_columns("Target", [target], frame)
         task = infer_task(frame[target])
     return DEFAULT_CANDIDATES.get(task, ())
 
@@ -162,9 +156,9 @@ def compare(data: Any, target: str | None = None, *, algorithms: Sequence[Any] |
     processes (-1: one per CPU, 1: in this process). ``metric``: rank by this instead of the
     main metric. ``params``: per-candidate parameters, ``{"random_forest": {"n_estimators":
     300}}``. Other keywords (``features``, ``task``, ``test_size``, ``split``, ``cv``,
-    ``random_state``, ``time_column``) apply to every candidate.
+    ``random_state``, ``time_column``, ``groups``) apply to every candidate.
 
-    Returns a :class:`kepler.comparison.Comparison`: ``.leaderboard`` (DataFrame, best first),
+    Returns a :class:`kepler_tabular.Comparison`: ``.leaderboard`` (DataFrame, best first),
     ``.best`` (a Model, not yet saved), ``.plot()``, ``.failures``, ``.workers``.
     """
     unknown = sorted(set(shared) - set(SHARED_KEYWORDS))

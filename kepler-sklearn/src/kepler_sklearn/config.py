@@ -17,3 +17,11 @@ class SklearnSettings(BaseModel):
         "these classes.",
         examples=[["mypkg.models.MyModel"]],
     )
+
+
+def configured_trusted_types() -> list[str]:
+    """``sklearn.trusted_types`` from the configuration in force: the user's own classes that
+    loading a model of this plugin may rebuild."""
+    from kepler.api import load_config
+
+    return list(load_config().section("sklearn").trusted_types)

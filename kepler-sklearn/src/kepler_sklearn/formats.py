@@ -5,8 +5,9 @@ None of them unpickles. Core verifies every file's sha256 before these readers r
 ``skops``
     ``pipeline.skops``: the whole scikit-learn ``Pipeline`` (preprocessing and estimator) written
     by ``skops.io``. The types skops does not trust by default are recorded at save time and
-    checked against :mod:`kepler_sklearn.trust`'s allow-list at load time; the payload itself is
-    checked to need nothing the manifest does not record.
+    checked against kepler-tabular's allow-list (``kepler_tabular.load_skops_file``) at load
+    time, with the ``sklearn.trusted_types`` config added; the payload itself is checked to need
+    nothing the manifest does not record.
 ``xgboost-ubj``
     ``preprocess.skops`` (as above) plus ``model.ubj``, XGBoost's own format, loaded into a fresh
     ``XGBClassifier``/``XGBRegressor`` chosen from a fixed table.
@@ -24,9 +25,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kepler.errors import ArtifactError, ModelFormatNotInstalledError, UnsafeModelError
+from kepler.api import ArtifactError, ModelFormatNotInstalledError, payload_file
+from kepler_tabular import dump_skops, load_skops_file
 
-from . import trust
+from .config import configured_trusted_types
 from .predictor import LightGBMBooster, TabularModel
 
 PIPELINE_FILE = "pipeline.skops"
@@ -39,72 +41,10 @@ XGBOOST_ESTIMATORS = ("XGBClassifier", "XGBRegressor")
 # --- skops, with the allow-list ---------------------------------------------------------------
 
 
-def _dump_skops(obj: Any, path: Path, trusted: Iterable[str]) -> list[str]:
-    """Write ``obj`` with skops; refuse (before writing) what the allow-list would refuse."""
-    import skops.io as sio
-
-    data = sio.dumps(obj)
-    needed = sorted(sio.get_untrusted_types(data=data))
-    bad = trust.refused(needed, trusted)
-    if bad:
-        raise UnsafeModelError(
-            f"The model contains type(s) Kepler does not trust: {', '.join(bad)}; it would not "
-            "load safely.",
-            hint="If this is your own code and you trust it, pass trusted="
-            f"{bad!r} to kp.train.sklearn (and again, or in the sklearn.trusted_types config, "
-            "when loading).",
-        )
-    path.write_bytes(data)
-    return needed
-
-
 def _load_skops(path: Path, recorded: Iterable[str], trusted: Iterable[str]) -> Any:
-    import skops.io as sio
-
-    recorded = sorted(recorded)
-    extra = [*trusted, *trust.configured()]
-    bad = trust.refused(recorded, extra)
-    if bad:
-        raise UnsafeModelError(
-            f"Refusing to load {path.parent}: its manifest lists type(s) outside the allow-list: "
-            f"{', '.join(bad)}.",
-            hint="Loading would build these types and could run their code. If they are your own "
-            f"trusted classes, load with trusted={bad!r} or add them to sklearn.trusted_types in "
-            "kepler.yml; never for names like builtins.eval or os.system.",
-        )
-    needed = sorted(sio.get_untrusted_types(file=path))
-    unrecorded = sorted(set(needed) - set(recorded))
-    if unrecorded:
-        raise UnsafeModelError(
-            f"Refusing to load {path.parent}: the payload needs type(s) its manifest does not "
-            f"record: {', '.join(unrecorded)}.",
-            hint="The payload was replaced after saving; restore the artifact from a trusted "
-            "copy or retrain.",
-        )
-    return sio.load(path, trusted=needed)
-
-
-def dump_skops(obj: Any, path: Path, trusted: Iterable[str] = ()) -> list[str]:
-    """Write a scikit-learn object with skops, refusing what the allow-list would refuse at load
-    time; returns the non-default types it needs (record them in the manifest's format options).
-
-    For other plugins whose models carry scikit-learn preprocessing (kepler-torch)."""
-    return _dump_skops(obj, path, trusted)
-
-
-def load_skops_file(path: Path, recorded: Iterable[str], trusted: Iterable[str] = ()) -> Any:
-    """Read what :func:`dump_skops` wrote: ``recorded`` (from the manifest) and every type the
-    payload needs must be on the allow-list, or it is refused before anything is built."""
-    return _load_skops(path, recorded, trusted)
-
-
-def _payload(folder: Path, options: Mapping[str, Any], key: str, default: str) -> Path:
-    name = str(options.get(key, default))
-    path = folder / name
-    if Path(name).name != name or not path.is_file():
-        raise ArtifactError(f"{folder}: payload file {name!r} is not in the artifact.",
-                            hint="The manifest is damaged; retrain or restore the model.")
-    return path
+    """kepler-tabular's allow-list, plus what the user trusts here: ``trusted=`` and the
+    ``sklearn.trusted_types`` config (so a server loads a user's own estimator too)."""
+    return load_skops_file(path, recorded, [*trusted, *configured_trusted_types()])
 
 
 def _common_options(predictor: TabularModel) -> dict[str, Any]:
@@ -114,13 +54,13 @@ def _common_options(predictor: TabularModel) -> dict[str, Any]:
 
 def save_skops(predictor: TabularModel, folder: Path) -> dict[str, Any]:
     """Format ``skops``: the whole pipeline in one skops file."""
-    recorded = _dump_skops(predictor.pipeline(), folder / PIPELINE_FILE, predictor.trusted)
+    recorded = dump_skops(predictor.pipeline(), folder / PIPELINE_FILE, predictor.trusted)
     return {"file": PIPELINE_FILE, "trusted_types": recorded, **_common_options(predictor)}
 
 
 def load_skops(folder: Path, options: Mapping[str, Any], *, trusted: Iterable[str] = ()
                ) -> TabularModel:
-    obj = _load_skops(_payload(folder, options, "file", PIPELINE_FILE),
+    obj = _load_skops(payload_file(folder, options, "file", PIPELINE_FILE),
                       options.get("trusted_types", []), trusted)
     if options.get("preprocess", True):
         preprocess, estimator = obj.steps[0][1], obj.steps[-1][1]
@@ -139,14 +79,14 @@ def _predictor(preprocess: Any, estimator: Any, options: Mapping[str, Any],
 def _save_preprocess(predictor: TabularModel, folder: Path) -> dict[str, Any]:
     if predictor.preprocess is None:
         return {}
-    recorded = _dump_skops(predictor.preprocess, folder / PREPROCESS_FILE, predictor.trusted)
+    recorded = dump_skops(predictor.preprocess, folder / PREPROCESS_FILE, predictor.trusted)
     return {"preprocess_file": PREPROCESS_FILE, "trusted_types": recorded}
 
 
 def _load_preprocess(folder: Path, options: Mapping[str, Any], trusted: Iterable[str]) -> Any:
     if not options.get("preprocess", True):
         return None
-    return _load_skops(_payload(folder, options, "preprocess_file", PREPROCESS_FILE),
+    return _load_skops(payload_file(folder, options, "preprocess_file", PREPROCESS_FILE),
                        options.get("trusted_types", []), trusted)
 
 
@@ -186,7 +126,7 @@ def load_xgboost(folder: Path, options: Mapping[str, Any], *, trusted: Iterable[
                             hint=f"Expected one of {', '.join(XGBOOST_ESTIMATORS)}.")
     preprocess = _load_preprocess(folder, options, trusted)
     estimator = getattr(xgb, str(kind))()
-    estimator.load_model(_payload(folder, options, "file", XGBOOST_FILE))
+    estimator.load_model(payload_file(folder, options, "file", XGBOOST_FILE))
     return _predictor(preprocess, estimator, options, trusted)
 
 
@@ -208,7 +148,7 @@ def load_lightgbm(folder: Path, options: Mapping[str, Any], *, trusted: Iterable
                   ) -> TabularModel:
     lgb = _require("lightgbm")
     preprocess = _load_preprocess(folder, options, trusted)
-    booster = lgb.Booster(model_file=str(_payload(folder, options, "file", LIGHTGBM_FILE)))
+    booster = lgb.Booster(model_file=str(payload_file(folder, options, "file", LIGHTGBM_FILE)))
     estimator = LightGBMBooster(booster, task=str(options.get("task")),
                                 n_classes=options.get("n_classes"))
     return _predictor(preprocess, estimator, options, trusted)

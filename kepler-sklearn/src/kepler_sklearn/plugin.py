@@ -3,7 +3,8 @@
 - trainers: every algorithm of :mod:`kepler_sklearn.algorithms` whose library is installed
   (``xgboost`` and ``lightgbm`` appear with their extras);
 - SDK functions: ``kp.train.sklearn`` (any estimator) and ``kp.train.compare``;
-- model formats: ``skops``, ``xgboost-ubj``, ``lightgbm-text``;
+- model formats: ``skops`` (with a compiled scorer for serving), ``xgboost-ubj``,
+  ``lightgbm-text``; each takes tables through kepler-tabular's ``prepare_inputs``;
 - config section ``sklearn`` (``trusted_types``).
 """
 
@@ -11,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kepler.hookspecs import hookimpl
-from kepler.records import ConfigSectionSpec, ModelFormatSpec, SdkFunctionSpec, TrainerSpec
+from kepler.api import ConfigSectionSpec, ModelFormatSpec, SdkFunctionSpec, TrainerSpec, hookimpl
 
 from .algorithms import ALGORITHMS
 
-KEPLER_PLUGIN_API = ">=1.1,<2"
+#: 1.3: a model format's ``prepare`` (kepler-tabular's) and ``compiled`` (the serving fast path).
+KEPLER_PLUGIN_API = ">=1.3,<2"
+#: What every format of this plugin takes: a table checked against the feature schema.
+PREPARE = "kepler_tabular:prepare_inputs"
+#: The serving fast path of every format here (their predictors are all TabularModels).
+COMPILED = "kepler_sklearn.fastpath:compiled_predictor"
 
 
 @hookimpl
@@ -25,7 +30,7 @@ def kepler_trainers() -> Iterator[TrainerSpec]:
         if algorithm.available():
             yield TrainerSpec(name=algorithm.name, tasks=algorithm.tasks,
                               framework=algorithm.framework, description=algorithm.description,
-                              factory=f"kepler_sklearn.algorithms:{algorithm.name}")
+                              target=f"kepler_sklearn.algorithms:{algorithm.name}")
 
 
 @hookimpl
@@ -43,20 +48,23 @@ def kepler_model_formats() -> Iterator[ModelFormatSpec]:
     yield ModelFormatSpec(name="skops", framework="scikit-learn",
                           save="kepler_sklearn.formats:save_skops",
                           load="kepler_sklearn.formats:load_skops", install="kepler-sklearn",
+                          prepare=PREPARE, compiled=COMPILED,
                           description="scikit-learn pipelines with skops (allow-listed types).")
     yield ModelFormatSpec(name="xgboost-ubj", framework="xgboost",
                           save="kepler_sklearn.formats:save_xgboost",
-                          load="kepler_sklearn.formats:load_xgboost",
+                          load="kepler_sklearn.formats:load_xgboost", prepare=PREPARE,
+                          compiled=COMPILED,
                           install="kepler-sklearn[xgboost]",
                           description="XGBoost's native UBJSON, preprocessing with skops.")
     yield ModelFormatSpec(name="lightgbm-text", framework="lightgbm",
                           save="kepler_sklearn.formats:save_lightgbm",
-                          load="kepler_sklearn.formats:load_lightgbm",
+                          load="kepler_sklearn.formats:load_lightgbm", prepare=PREPARE,
+                          compiled=COMPILED,
                           install="kepler-sklearn[lightgbm]",
                           description="LightGBM's native text format, preprocessing with skops.")
 
 
 @hookimpl
 def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
-    yield ConfigSectionSpec(name="sklearn", model="kepler_sklearn.config:SklearnSettings",
+    yield ConfigSectionSpec(name="sklearn", target="kepler_sklearn.config:SklearnSettings",
                             description="scikit-learn trainers: extra trusted types for skops.")

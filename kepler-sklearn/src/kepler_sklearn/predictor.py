@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from kepler.errors import ModelError
+from kepler.api import ModelError
 
 
 class TabularModel:

@@ -11,9 +11,7 @@ import importlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kepler.errors import TrainingError
-from kepler.model import Model
-from kepler.sdk import finish_training
+from kepler.api import Model, TrainingError, finish_training
 
 from .training import Candidate, fit
 
@@ -86,7 +84,8 @@ def train_sklearn(estimator: Any, data: Any, target: str | None = None, *,
                   features: Sequence[str] | None = None, task: str = "auto",
                   test_size: float = 0.2, split: str = "random", cv: int | None = None,
                   random_state: int | None = 0, name: str | None = None,
-                  time_column: str | None = None, trusted: Iterable[str] = (),
+                  time_column: str | None = None, groups: str | None = None,
+                  trusted: Iterable[str] = (),
                   preprocess: bool = True, scale: bool = True, save: bool = False,
                   **params: Any) -> Model:
     """Train any scikit-learn-compatible estimator on ``data``.
@@ -102,7 +101,8 @@ def train_sklearn(estimator: Any, data: Any, target: str | None = None, *,
     - ``task``: "auto" (labels -> classification, numbers -> regression), or name it;
     - ``test_size``: fraction of rows held out for the metrics;
     - ``split``: "random", or "time" to hold out the newest rows (``time_column`` names the
-      timestamp; default ``_time`` or the only datetime column);
+      timestamp; default ``_time`` or the only datetime column), or "group" to hold out whole
+      groups (``groups`` names the column: a pump, a site; never in training and testing both);
     - ``cv``: k-fold cross-validated metrics instead (the model is then fitted on every row);
     - ``random_state``: for the split and the estimator; ``name``: the registry name;
     - ``save``: save to the registry as the next version.
@@ -126,5 +126,5 @@ def train_sklearn(estimator: Any, data: Any, target: str | None = None, *,
                                         scale=scale)
     model = fit(candidate, data, target=target, features=features, task=task,
                 test_size=test_size, split=split, cv=cv, random_state=random_state, name=name,
-                time_column=time_column, **params)
+                time_column=time_column, groups=groups, **params)
     return finish_training("sklearn", model, save=save)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepler.errors import CapabilityNotInstalledError
-from kepler.model import Model
-from kepler.records import import_string
+from kepler.api import CapabilityNotInstalledError, Model, import_string
 
 from .algorithms import Algorithm
 from .training import Candidate, fit

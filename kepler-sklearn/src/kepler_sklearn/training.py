@@ -9,11 +9,8 @@ feature schema, the effective parameters, lineage and the package versions it ne
 from __future__ import annotations
 
 import difflib
-import functools
-import importlib.metadata
 import inspect
 import logging
-import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,33 +19,45 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from kepler.artifact import (
+from kepler.api import (
     Environment,
     FormatInfo,
+    KeplerError,
+    Model,
     ModelManifest,
     TargetInfo,
     TrainerInfo,
+    TrainingError,
     TrainingInfo,
+    json_safe,
 )
-from kepler.errors import KeplerError, TrainingError
-from kepler.lineage import describe_data, json_safe
-from kepler.model import Model
-from kepler.registry import check_name
+from kepler.api import check_model_name as check_name
+from kepler_tabular import (
+    Evaluation,
+    Prepared,
+    average,
+    build_preprocessor,
+    default_name,
+    describe_data,
+    distribution_of,
+    evaluate,
+    folds,
+    holdout,
+    prepare,
+)
 from sklearn.base import clone
 
 from . import __version__
-from . import metrics as evaluation
-from .data import Prepared, folds, holdout, prepare
 from .predictor import LightGBMBooster, TabularModel
-from .preprocessing import build_preprocessor
 
 log = logging.getLogger(__name__)
 
 #: Keywords every trainer takes; anything else is a parameter of the estimator.
 KEPLER_KEYWORDS = ("target", "features", "task", "test_size", "split", "cv", "random_state",
-                   "name", "time_column", "save")
+                   "name", "time_column", "groups", "save")
 #: Packages (import names) every scikit-learn-family model needs to load.
-BASE_MODULES = ("kepler", "kepler_sklearn", "sklearn", "skops", "numpy", "scipy", "pandas")
+BASE_MODULES = ("kepler", "kepler_tabular", "kepler_sklearn", "sklearn", "skops", "numpy", "scipy",
+                "pandas")
 
 
 @dataclass(frozen=True)
@@ -172,65 +181,63 @@ class _Run:
         return predictor, seconds
 
     def evaluate(self, predictor: TabularModel, train: np.ndarray, test: np.ndarray
-                 ) -> evaluation.Evaluation:
+                 ) -> Evaluation:
         X, y = self.prepared.X, self.prepared.y
-        return evaluation.evaluate(
+        return evaluate(
             self.prepared.task, predictor, X.iloc[train], X.iloc[test],
             y.iloc[train] if y is not None else None, y.iloc[test] if y is not None else None)
 
 
-def fit(candidate: Candidate, data: Any, *, target: str | None = None,
-        features: Sequence[str] | None = None, task: str = "auto", test_size: float = 0.2,
-        split: str = "random", cv: int | None = None, random_state: int | None = 0,
-        name: str | None = None, time_column: str | None = None, **params: Any) -> Model:
-    """Train, evaluate and describe one candidate; see :func:`kepler_sklearn.sdk.train_sklearn`
-    for the meaning of each keyword."""
-    started = time.perf_counter()
-    if name is not None:
-        check_name(name)  # before training, not at save time
-    prepared = prepare(data, target=target, features=features, task=task,
-                       tasks=candidate.tasks, algorithm=candidate.algorithm, split=split,
-                       time_column=time_column)
-    estimator = candidate.make(prepared.task)
-    if candidate.defaults:
-        estimator.set_params(**candidate.defaults)
-    estimator = configure(estimator, candidate.algorithm, params, random_state)
-    run = _Run(candidate, prepared, estimator)
-    everything = np.arange(len(prepared.frame))
-    if cv is None:
-        train_rows, test_rows = holdout(prepared, test_size=test_size, split=split,
-                                        random_state=random_state)
-        predictor, seconds = run.fit(train_rows)
-        result = run.evaluate(predictor, train_rows, test_rows)
-        rows_train, rows_test = len(train_rows), len(test_rows)
-        if run.classes is not None and prepared.y is not None:
-            seen = prepared.y.iloc[test_rows].nunique()
-            if seen < len(run.classes):
-                prepared.notes.append(
-                    f"the held-out rows hold only {seen} of the {len(run.classes)} classes, so "
-                    "the metrics cannot show how well the others are recognised; use more "
-                    "data, a larger test_size, split='random' or cv")
-        if prepared.time_column is not None:
-            times = prepared.frame[prepared.time_column]
-            result.details["train_period"] = _period(times.iloc[train_rows])
-            result.details["test_period"] = _period(times.iloc[test_rows])
-    else:
-        results = []
-        for train_rows, test_rows in folds(prepared, cv=cv, split=split,
-                                           random_state=random_state):
-            fold_predictor, _ = run.fit(train_rows)
-            results.append(run.evaluate(fold_predictor, train_rows, test_rows))
-        result = evaluation.average(results)
-        predictor, seconds = run.fit(everything)  # the model kept: fitted on every row
-        rows_train, rows_test = len(everything), 0
-    for note in prepared.notes:
-        log.info("%s: %s", candidate.algorithm, note)
-    training = TrainingInfo(
-        seconds=round(seconds, 4), rows_train=rows_train, rows_test=rows_test, split=split,
-        test_size=None if cv else test_size, cv=cv, random_state=random_state,
-        time_column=prepared.time_column, evaluated_on="cv" if cv else "holdout",
-        notes=prepared.notes)
-    manifest = ModelManifest(
+@dataclass
+class _Outcome:
+    """What evaluating a run gave: the model kept, its metrics and the rows behind them."""
+
+    predictor: TabularModel
+    result: Evaluation
+    seconds: float
+    rows_train: int
+    rows_test: int
+
+
+def _holdout(run: _Run, *, test_size: float, split: str, random_state: int | None
+             ) -> _Outcome:
+    """Fit on the training rows, score on the held-out ones."""
+    prepared = run.prepared
+    train_rows, test_rows = holdout(prepared, test_size=test_size, split=split,
+                                    random_state=random_state)
+    predictor, seconds = run.fit(train_rows)
+    result = run.evaluate(predictor, train_rows, test_rows)
+    if run.classes is not None and prepared.y is not None:
+        seen = prepared.y.iloc[test_rows].nunique()
+        if seen < len(run.classes):
+            prepared.notes.append(
+                f"the held-out rows hold only {seen} of the {len(run.classes)} classes, so "
+                "the metrics cannot show how well the others are recognised; use more "
+                "data, a larger test_size, split='random' or cv")
+    if prepared.time_column is not None:
+        times = prepared.frame[prepared.time_column]
+        result.details["train_period"] = _period(times.iloc[train_rows])
+        result.details["test_period"] = _period(times.iloc[test_rows])
+    return _Outcome(predictor, result, seconds, len(train_rows), len(test_rows))
+
+
+def _cross_validate(run: _Run, *, cv: int, split: str, random_state: int | None) -> _Outcome:
+    """Metrics averaged over the folds; the model kept is fitted on every row."""
+    results = []
+    for train_rows, test_rows in folds(run.prepared, cv=cv, split=split,
+                                       random_state=random_state):
+        fold_predictor, _ = run.fit(train_rows)
+        results.append(run.evaluate(fold_predictor, train_rows, test_rows))
+    everything = np.arange(len(run.prepared.frame))
+    predictor, seconds = run.fit(everything)
+    return _Outcome(predictor, average(results), seconds, len(everything), 0)
+
+
+def _manifest(candidate: Candidate, run: _Run, outcome: _Outcome, data: Any, *,
+              target: str | None, name: str | None, training: TrainingInfo,
+              estimator: Any, started: float) -> ModelManifest:
+    prepared, result = run.prepared, outcome.result
+    return ModelManifest(
         name=name or default_name(target, candidate.algorithm, prepared.task),
         description=f"{candidate.algorithm} ({prepared.task})"
         + (f" predicting {target!r}" if target and prepared.task != "anomaly" else ""),
@@ -252,40 +259,44 @@ def fit(candidate: Candidate, data: Any, *, target: str | None = None,
         format=FormatInfo(name=candidate.format),
         extra={"total_seconds": round(time.perf_counter() - started, 4)},
     )
-    return Model(manifest, predictor)
+
+
+def fit(candidate: Candidate, data: Any, *, target: str | None = None,
+        features: Sequence[str] | None = None, task: str = "auto", test_size: float = 0.2,
+        split: str = "random", cv: int | None = None, random_state: int | None = 0,
+        name: str | None = None, time_column: str | None = None, groups: str | None = None,
+        **params: Any) -> Model:
+    """Train, evaluate and describe one candidate; see :func:`kepler_sklearn.sdk.train_sklearn`
+    for the meaning of each keyword."""
+    started = time.perf_counter()
+    if name is not None:
+        check_name(name)  # before training, not at save time
+    prepared = prepare(data, target=target, features=features, task=task,
+                       tasks=candidate.tasks, algorithm=candidate.algorithm, split=split,
+                       time_column=time_column, groups=groups)
+    estimator = candidate.make(prepared.task)
+    if candidate.defaults:
+        estimator.set_params(**candidate.defaults)
+    estimator = configure(estimator, candidate.algorithm, params, random_state)
+    run = _Run(candidate, prepared, estimator)
+    if cv is None:
+        outcome = _holdout(run, test_size=test_size, split=split, random_state=random_state)
+    else:
+        outcome = _cross_validate(run, cv=cv, split=split, random_state=random_state)
+    for note in prepared.notes:
+        log.info("%s: %s", candidate.algorithm, note)
+    training = TrainingInfo(
+        seconds=round(outcome.seconds, 4), rows_train=outcome.rows_train,
+        rows_test=outcome.rows_test, split=split, test_size=None if cv else test_size, cv=cv,
+        random_state=random_state, time_column=prepared.time_column,
+        evaluated_on="cv" if cv else "holdout", notes=prepared.notes)
+    manifest = _manifest(candidate, run, outcome, data, target=target, name=name,
+                         training=training, estimator=estimator, started=started)
+    return Model(manifest, outcome.predictor)
 
 
 def _period(times: pd.Series) -> dict[str, str]:
     return {"from": str(times.min().isoformat()), "to": str(times.max().isoformat())}
-
-
-def default_name(target: str | None, algorithm: str, task: str) -> str:
-    base = f"{target or task}-{algorithm}".lower()
-    cleaned = re.sub(r"[^a-z0-9._-]+", "-", base).strip("-._") or "model"
-    return cleaned[:100]
-
-
-#: Import names whose distribution is named differently (editable installs are not mapped by
-#: ``packages_distributions``).
-KNOWN_DISTRIBUTIONS = {"kepler": "kepler-core", "sklearn": "scikit-learn"}
-
-
-@functools.cache
-def _distributions() -> Mapping[str, list[str]]:
-    return importlib.metadata.packages_distributions()
-
-
-def distribution_of(module: str) -> tuple[str, str] | None:
-    """(distribution, version) installing top-level ``module``, or None for local code."""
-    top = module.split(".")[0]
-    guesses = [*_distributions().get(top, []), KNOWN_DISTRIBUTIONS.get(top, ""),
-               top.replace("_", "-"), top]
-    for dist in filter(None, guesses):
-        try:
-            return dist, importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return None
 
 
 def _version_of(module: str) -> str:

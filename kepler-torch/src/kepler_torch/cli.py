@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from kepler.cli.train_cmd import run_training, training_options
+from kepler.api import run_training, training_options
 
 OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
 LOSSES = ("cross_entropy", "mse", "mae", "huber", "smooth_l1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from kepler.errors import TrainingError
+from kepler.api import TrainingError
 
 
 def resolve_device(device: Any = "auto") -> torch.device:

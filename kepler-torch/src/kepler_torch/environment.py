@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 
-from kepler.artifact import Environment
-from kepler_sklearn.training import distribution_of
+from kepler.api import Environment
+from kepler_tabular import distribution_of
 
 #: Import names every kepler-torch model needs: the network, its preprocessing, Kepler.
-MODULES = ("kepler", "kepler_sklearn", "kepler_torch", "torch", "safetensors", "sklearn",
+MODULES = ("kepler", "kepler_tabular", "kepler_torch", "torch", "safetensors", "sklearn",
            "skops", "numpy", "scipy", "pandas")
 
 

@@ -7,7 +7,7 @@ Core verifies every file's sha256 before these readers run; then:
     ``config.json``: the architecture's name, sizes and parameters, rebuilt from
     :data:`kepler_torch.architectures.ARCHITECTURES` (a fixed table: no class named in a file is
     imported), then the weights are loaded strictly (every name and shape must match);
-    ``preprocess.skops``: the scikit-learn preprocessing, with kepler-sklearn's allow-list.
+    ``preprocess.skops``: the scikit-learn preprocessing, with kepler-tabular's allow-list.
 ``torchscript`` (your own ``nn.Module``)
     ``module.pt``: a TorchScript archive read by ``torch.jit.load``, whose C++ loader builds
     tensors and TorchScript code only — never Python objects, so neither pickle's arbitrary
@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from kepler.errors import ArtifactError, UnsafeModelError
-from kepler.lineage import json_safe
-from kepler_sklearn.formats import dump_skops, load_skops_file
+from kepler.api import ArtifactError, UnsafeModelError, json_safe, payload_file
+from kepler_tabular import dump_skops, load_skops_file
 
 from .architectures import ARCHITECTURES
 from .devices import resolve_device
@@ -61,15 +60,6 @@ def jit_quietly() -> Iterator[None]:
 # --- shared parts -----------------------------------------------------------------------------
 
 
-def _payload(folder: Path, options: Mapping[str, Any], key: str, default: str) -> Path:
-    name = str(options.get(key, default))
-    path = folder / name
-    if Path(name).name != name or not path.is_file():
-        raise ArtifactError(f"{folder}: payload file {name!r} is not in the artifact.",
-                            hint="The manifest is damaged; retrain or restore the model.")
-    return path
-
-
 def _save_common(predictor: TorchModel, folder: Path) -> dict[str, Any]:
     config = {"kepler_torch_config": CONFIG_VERSION, **json_safe(predictor.meta)}
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n",
@@ -82,7 +72,7 @@ def _save_common(predictor: TorchModel, folder: Path) -> dict[str, Any]:
 
 
 def _read_config(folder: Path, options: Mapping[str, Any]) -> dict[str, Any]:
-    path = _payload(folder, options, "config_file", CONFIG_FILE)
+    path = payload_file(folder, options, "config_file", CONFIG_FILE)
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -102,7 +92,7 @@ def _read_config(folder: Path, options: Mapping[str, Any]) -> dict[str, Any]:
 def _load_preprocess(folder: Path, options: Mapping[str, Any], trusted: Iterable[str]) -> Any:
     if "preprocess_file" not in options:
         return None
-    return load_skops_file(_payload(folder, options, "preprocess_file", PREPROCESS_FILE),
+    return load_skops_file(payload_file(folder, options, "preprocess_file", PREPROCESS_FILE),
                            options.get("trusted_types", []), trusted)
 
 
@@ -147,7 +137,7 @@ def load_safetensors(folder: Path, options: Mapping[str, Any], *, device: Any = 
         raise ArtifactError(f"{folder}: {CONFIG_FILE} does not describe a {name} network: "
                             f"{exc}", hint="The artifact is damaged; retrain or restore it.") \
             from exc
-    path = _payload(folder, options, "file", WEIGHTS_FILE)
+    path = payload_file(folder, options, "file", WEIGHTS_FILE)
     try:
         state = load_file(str(path), device="cpu")
         module.load_state_dict(state, strict=True)
@@ -183,7 +173,7 @@ def save_torchscript(predictor: TorchModel, folder: Path) -> dict[str, Any]:
 def load_torchscript(folder: Path, options: Mapping[str, Any], *, device: Any = "cpu",
                      trusted: Iterable[str] = ()) -> TorchModel:
     config = _read_config(folder, options)
-    path = _payload(folder, options, "file", SCRIPT_FILE)
+    path = payload_file(folder, options, "file", SCRIPT_FILE)
     try:
         with jit_quietly():
             module = torch.jit.load(str(path), map_location="cpu")

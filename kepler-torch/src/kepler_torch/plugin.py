@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kepler.hookspecs import hookimpl
-from kepler.records import CommandSpec, ModelFormatSpec, TrainerSpec
+from kepler.api import CommandSpec, ModelFormatSpec, TrainerSpec, hookimpl
 
-#: Model formats came with 1.1; kepler-torch also uses what the same core as 1.2 brings beside
-#: the hooks (the manifest's training curves, Model.plot_history, train_cmd.training_options).
-KEPLER_PLUGIN_API = ">=1.2,<2"
+#: 1.3: a model format's ``prepare`` (kepler-tabular's table checks for every tabular format).
+KEPLER_PLUGIN_API = ">=1.3,<2"
+PREPARE = "kepler_tabular:prepare_inputs"
 
 
 @hookimpl
 def kepler_trainers() -> Iterator[TrainerSpec]:
     yield TrainerSpec(name="pytorch", framework="pytorch",
                       tasks=("classification", "regression", "forecasting"),
-                      factory="kepler_torch.trainer:factory",
+                      target="kepler_torch.trainer:factory",
                       description="PyTorch: an MLP for tables, an LSTM or 1-D CNN for windows of "
                       "sensor readings, or your own nn.Module.")
 
@@ -39,9 +38,11 @@ def kepler_model_formats() -> Iterator[ModelFormatSpec]:
     yield ModelFormatSpec(name="torch-safetensors", framework="pytorch",
                           save="kepler_torch.formats:save_safetensors",
                           load="kepler_torch.formats:load_safetensors", install="kepler-torch",
+                          prepare=PREPARE,
                           description="Built-in architectures: safetensors weights + JSON "
                           "config; preprocessing with skops.")
     yield ModelFormatSpec(name="torchscript", framework="pytorch",
                           save="kepler_torch.formats:save_torchscript",
                           load="kepler_torch.formats:load_torchscript", install="kepler-torch",
+                          prepare=PREPARE,
                           description="Your own nn.Module as a TorchScript archive (no pickle).")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from kepler.errors import ModelError, ModelInputError
+from kepler.api import ModelError, ModelInputError
 
 #: Rows (or windows) per forward pass when predicting.
 PREDICT_BATCH = 4096
@@ -254,6 +254,6 @@ class TorchModel:
 
 
 def json_classes(values: Iterable[Any]) -> list[Any]:
-    from kepler.lineage import json_safe
+    from kepler.api import json_safe
 
     return list(json_safe(list(values)))

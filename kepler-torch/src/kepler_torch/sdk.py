@@ -59,7 +59,7 @@ def pytorch(data: Any, target: str | None = None, *, model: Any = "mlp", epochs:
         model = kp.train.pytorch(df, target="temperature", model="lstm", window=48, horizon=6)
         model.metrics["rmse"], model.baseline["rmse"]; model.plot_history(); model.save()
     """
-    from kepler.sdk import finish_training
+    from kepler.api import finish_training
 
     from .training import fit
 

@@ -1,6 +1,6 @@
 """Train, evaluate and describe one PyTorch network: the engine behind ``kp.train.pytorch``.
 
-The data goes through exactly what the scikit-learn trainers use (kepler-sklearn's checks, task
+The data goes through exactly what the scikit-learn trainers use (kepler-tabular's checks, task
 inference, ``split="time"``, the same held-out rows for the same ``random_state``, the same
 preprocessing and metrics against the same naive baselines), so a PyTorch model and a random
 forest trained on one table rank fairly in one leaderboard. What is PyTorch's own: the network,
@@ -26,16 +26,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from kepler.artifact import FormatInfo, ModelManifest, TargetInfo, TrainerInfo, TrainingInfo
-from kepler.errors import TrainingError
-from kepler.lineage import describe_data, json_safe
-from kepler.model import Model
-from kepler.registry import check_name
-from kepler.schema import FeatureSchema
-from kepler_sklearn import metrics as evaluation
-from kepler_sklearn.data import Prepared, find_time_column, folds, holdout, prepare
-from kepler_sklearn.preprocessing import build_preprocessor
-from kepler_sklearn.training import default_name
+from kepler.api import (
+    FeatureSchema,
+    FormatInfo,
+    Model,
+    ModelManifest,
+    TargetInfo,
+    TrainerInfo,
+    TrainingError,
+    TrainingInfo,
+    json_safe,
+)
+from kepler.api import check_model_name as check_name
+from kepler_tabular import (
+    Evaluation,
+    Prepared,
+    average,
+    build_preprocessor,
+    default_name,
+    describe_data,
+    find_time_column,
+    folds,
+    holdout,
+    infer_schema,
+    prepare,
+    quantiles,
+    regression_scores,
+    score_classification,
+    score_regression,
+)
 from torch import nn
 
 from . import __version__
@@ -241,7 +260,7 @@ class Samples:
         return np.flatnonzero(np.cumsum(covered)[:-1] > 0)
 
     def split_view(self) -> Prepared:
-        """The samples as a one-column table, so kepler-sklearn's holdout and folds split them
+        """The samples as a one-column table, so kepler-tabular's holdout and folds split them
         exactly as they split rows (and, for a table, into the very same rows)."""
         if not self.window:
             return self.prepared
@@ -307,7 +326,7 @@ def make_samples(data: Any, *, target: str | None, features: Sequence[str] | Non
     if final_task == "forecasting":
         # the signal's own past is an input: that is what a forecast continues
         schema = FeatureSchema(features=[*schema.features,
-                                         *FeatureSchema.infer(prepared.frame, [target])])
+                                         *infer_schema(prepared.frame, [target])])
         X = prepared.frame[[*prepared.features, target]]
     window = _positive_int(DEFAULT_WINDOW if window is None else window, "window", 1)
     horizon = _positive_int((1 if final_task == "forecasting" else 0) if horizon is None
@@ -495,10 +514,9 @@ def _export(module: nn.Module, examples: Sequence[torch.Tensor]
     return module, None, f"scripting failed ({scripting}); tracing failed ({tracing})"
 
 
-def fit_once(samples: Samples, network: Network, train: np.ndarray, classes: list[Any] | None,
-             settings: Settings, *, description: str) -> Fit:
-    """Preprocess, build and train the network on the ``train`` samples."""
-    started = time.perf_counter()
+def _preprocess(samples: Samples, train: np.ndarray) -> tuple[Any, np.ndarray]:
+    """The preprocessing fitted on the rows the training samples read, and every row through
+    it as one float32 matrix (windows are cut from it by index, never copied)."""
     preprocess = build_preprocessor(samples.schema, scale=True)
     try:
         preprocess.fit(samples.X.iloc[samples.rows_of(train)])
@@ -507,105 +525,191 @@ def fit_once(samples: Samples, network: Network, train: np.ndarray, classes: lis
     except (TypeError, ValueError) as exc:
         raise TrainingError(f"Preprocessing failed: {exc}",
                             hint="Check the data types of the features.") from exc
-    task, device = samples.task, settings.device
-    meta: dict[str, Any] = {"task": task, "classes": classes, "window": samples.window,
+    return preprocess, matrix
+
+
+def _meta(samples: Samples, network: Network, classes: list[Any] | None,
+          matrix: np.ndarray) -> dict[str, Any]:
+    """What the predictor needs to rebuild and decode the network (its config.json)."""
+    meta: dict[str, Any] = {"task": samples.task, "classes": classes, "window": samples.window,
                             "horizon": samples.horizon,
                             "time_column": samples.prepared.time_column
                             if samples.prepared.time_column in samples.schema else None,
                             "in_features": int(matrix.shape[1]),
                             "out_features": len(classes) if classes else 1}
-    y = samples.y.to_numpy()
-    if task == "classification":
-        assert classes is not None
-        targets = torch.as_tensor(np.searchsorted(np.asarray(classes), y), dtype=torch.long)
-    else:
-        values = y.astype("float64")
-        if task == "forecasting":  # the change from the window's last value (see TorchModel)
-            column = str(samples.y.name)
-            values = values - samples.X[column].to_numpy(dtype="float64")[samples.ends]
-            meta["relative_to"] = column
-        mean, std = float(values[train].mean()), float(values[train].std())
-        std = std if std > 0 and math.isfinite(std) else 1.0
-        meta.update(target_mean=mean, target_std=std)
-        targets = torch.as_tensor((values - mean) / std, dtype=torch.float32)
     if network.builtin:
         meta.update(architecture=network.label, params=network.config())
     else:
         meta["module"] = _qualname(network.cls or type(network.instance))
-    patience = settings.patience
-    fit_rows, check_rows = (_validation(samples, train, settings) if patience
-                            else (train, np.empty(0, dtype=np.int64)))
-    source = torch.from_numpy(matrix).to(device)
-    ends = torch.from_numpy(samples.ends).to(device)
-    targets = targets.to(device)
-    offsets = torch.arange(-(samples.window or 1) + 1, 1, device=device)
+    return meta
 
-    def inputs(index: torch.Tensor) -> torch.Tensor:
-        rows = ends[index]
-        return source[rows.unsqueeze(1) + offsets] if samples.window else source[rows]
 
-    history: dict[str, list[float | None]] = {"loss": []}
-    if patience:
-        history["val_loss"] = []
+def _targets(samples: Samples, train: np.ndarray, meta: dict[str, Any]) -> torch.Tensor:
+    """The targets as the network learns them: class numbers, or numbers standardised on the
+    training samples (a forecast: the change from the window's last value); the scaling goes
+    into ``meta`` so the predictor undoes it."""
+    y = samples.y.to_numpy()
+    if samples.task == "classification":
+        classes = meta["classes"]
+        assert classes is not None
+        return torch.as_tensor(np.searchsorted(np.asarray(classes), y), dtype=torch.long)
+    values = y.astype("float64")
+    if samples.task == "forecasting":  # the change from the window's last value (see TorchModel)
+        column = str(samples.y.name)
+        values = values - samples.X[column].to_numpy(dtype="float64")[samples.ends]
+        meta["relative_to"] = column
+    mean, std = float(values[train].mean()), float(values[train].std())
+    std = std if std > 0 and math.isfinite(std) else 1.0
+    meta.update(target_mean=mean, target_std=std)
+    return torch.as_tensor((values - mean) / std, dtype=torch.float32)
+
+
+@dataclass
+class _Tensors:
+    """The samples on the device: every preprocessed row, each sample's last row, the targets."""
+
+    source: torch.Tensor
+    ends: torch.Tensor
+    targets: torch.Tensor
+    offsets: torch.Tensor
+    window: int | None
+
+    @classmethod
+    def of(cls, samples: Samples, matrix: np.ndarray, targets: torch.Tensor,
+           device: torch.device) -> _Tensors:
+        return cls(source=torch.from_numpy(matrix).to(device),
+                   ends=torch.from_numpy(samples.ends).to(device), targets=targets.to(device),
+                   offsets=torch.arange(-(samples.window or 1) + 1, 1, device=device),
+                   window=samples.window)
+
+    def inputs(self, index: torch.Tensor) -> torch.Tensor:
+        """The network's input for the samples ``index``: rows, or windows of rows."""
+        rows = self.ends[index]
+        return self.source[rows.unsqueeze(1) + self.offsets] if self.window else self.source[rows]
+
+
+@dataclass
+class _Loop:
+    """One network, its optimizer and loss over the samples: an epoch, a validation loss."""
+
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: Callable[..., Any]
+    tensors: _Tensors
+    task: str
+    out_features: int
+    label: str
+    batch_size: int
+
+    def _out(self, x: torch.Tensor) -> torch.Tensor:
+        return _check_output(self.module(x), self.task, self.out_features, self.label)
+
+    def epoch(self, index: torch.Tensor, order: torch.Tensor, bounds: list[tuple[int, int]],
+              x_train: torch.Tensor | None, y_train: torch.Tensor) -> float:
+        """One pass over the training samples ``index`` in ``order``; the mean loss."""
+        self.module.train()
+        total = torch.zeros((), device=y_train.device)
+        for start, stop in bounds:
+            batch = order[start:stop]
+            x = x_train[batch] if x_train is not None else self.tensors.inputs(index[batch])
+            loss = self.loss_fn(self._out(x), y_train[batch])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total += loss.detach() * (stop - start)
+        return float(total) / len(index)
+
+    def loss_on(self, index: torch.Tensor) -> float:
+        """The mean loss on the samples ``index``, without training."""
+        self.module.eval()
+        targets = self.tensors.targets
+        total = torch.zeros((), device=targets.device)
+        step = max(self.batch_size, 1024)
+        with torch.no_grad():
+            for start in range(0, len(index), step):
+                chosen = index[start:start + step]
+                total += self.loss_fn(self._out(self.tensors.inputs(chosen)),
+                                      targets[chosen]) * len(chosen)
+        return float(total) / len(index)
+
+
+@dataclass
+class _Trained:
+    history: dict[str, list[float | None]]
+    best_epoch: int | None
+    stopped_early: bool
+
+
+def _train(loop: _Loop, fit_rows: np.ndarray, check_rows: np.ndarray, settings: Settings,
+           description: str) -> _Trained:
+    """The epochs, with a progress bar; with early stopping, the weights of the epoch of lowest
+    validation loss are kept."""
+    from tqdm.auto import tqdm
+
+    device, patience = settings.device, settings.patience
+    history: dict[str, list[float | None]] = {"loss": [], **({"val_loss": []} if patience
+                                                              else {})}
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None
     stopped = False
-    with _seeded(settings.seed, device):
-        module = network.build(meta["in_features"], meta["out_features"], samples.window)
-        module.to(device)
-        optimizer = make_optimizer(settings.optimizer, module.parameters(), settings.lr,
-                                   settings.weight_decay)
-        loss_fn = make_loss(settings.loss, task)
-        generator = torch.Generator().manual_seed(settings.seed)
-        train_index = torch.from_numpy(fit_rows).to(device)
-        check_index = torch.from_numpy(check_rows).to(device)
-        x_train = None if samples.window else source[ends[train_index]]
-        y_train = targets[train_index]
-        bounds = _batches(len(fit_rows), settings.batch_size)
-        from tqdm.auto import tqdm
+    generator = torch.Generator().manual_seed(settings.seed)
+    train_index = torch.from_numpy(fit_rows).to(device)
+    check_index = torch.from_numpy(check_rows).to(device)
+    x_train = None if loop.tensors.window else loop.tensors.inputs(train_index)
+    y_train = loop.tensors.targets[train_index]
+    bounds = _batches(len(fit_rows), settings.batch_size)
+    bar = tqdm(total=settings.epochs, desc=description, unit="epoch",
+               disable=not settings.progress, leave=True, dynamic_ncols=True)
+    try:
+        for epoch in range(1, settings.epochs + 1):
+            order = torch.randperm(len(fit_rows), generator=generator).to(device)
+            train_loss = loop.epoch(train_index, order, bounds, x_train, y_train)
+            if not math.isfinite(train_loss):
+                raise TrainingError(
+                    f"The training loss became {train_loss} at epoch {epoch}.",
+                    hint="Lower the learning rate (lr=...), or check the data for extreme "
+                    "values.")
+            history["loss"].append(train_loss)
+            shown = {"loss": f"{train_loss:.4g}"}
+            if patience:
+                val_loss = loop.loss_on(check_index)
+                history["val_loss"].append(val_loss)
+                shown["val_loss"] = f"{val_loss:.4g}"
+                if best is None or val_loss < best[0]:
+                    best = (val_loss, epoch, {k: v.detach().clone()
+                                              for k, v in loop.module.state_dict().items()})
+                elif epoch - best[1] >= patience:
+                    stopped = True
+            bar.set_postfix(shown, refresh=False)
+            bar.update(1)
+            if stopped:
+                break
+    finally:
+        bar.close()
+    if best is not None:
+        loop.module.load_state_dict(best[2])
+    return _Trained(history, best[1] if best is not None else None, stopped)
 
-        bar = tqdm(total=settings.epochs, desc=description, unit="epoch",
-                   disable=not settings.progress, leave=True, dynamic_ncols=True)
-        try:
-            for epoch in range(1, settings.epochs + 1):
-                module.train()
-                order = torch.randperm(len(fit_rows), generator=generator).to(device)
-                total = torch.zeros((), device=device)
-                for start, stop in bounds:
-                    batch = order[start:stop]
-                    x = x_train[batch] if x_train is not None else inputs(train_index[batch])
-                    out = _check_output(module(x), task, meta["out_features"], network.label)
-                    loss = loss_fn(out, y_train[batch])
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.detach() * (stop - start)
-                train_loss = float(total) / len(fit_rows)
-                if not math.isfinite(train_loss):
-                    raise TrainingError(
-                        f"The training loss became {train_loss} at epoch {epoch}.",
-                        hint="Lower the learning rate (lr=...), or check the data for extreme "
-                        "values.")
-                history["loss"].append(train_loss)
-                shown = {"loss": f"{train_loss:.4g}"}
-                if patience:
-                    val_loss = _evaluate_loss(module, inputs, check_index, targets, loss_fn,
-                                              task, meta["out_features"], network.label,
-                                              settings.batch_size)
-                    history["val_loss"].append(val_loss)
-                    shown["val_loss"] = f"{val_loss:.4g}"
-                    if best is None or val_loss < best[0]:
-                        best = (val_loss, epoch, {k: v.detach().clone()
-                                                  for k, v in module.state_dict().items()})
-                    elif epoch - best[1] >= patience:
-                        stopped = True
-                bar.set_postfix(shown, refresh=False)
-                bar.update(1)
-                if stopped:
-                    break
-        finally:
-            bar.close()
-        if best is not None:
-            module.load_state_dict(best[2])
+
+def fit_once(samples: Samples, network: Network, train: np.ndarray, classes: list[Any] | None,
+             settings: Settings, *, description: str) -> Fit:
+    """Preprocess, build and train the network on the ``train`` samples."""
+    started = time.perf_counter()
+    preprocess, matrix = _preprocess(samples, train)
+    meta = _meta(samples, network, classes, matrix)
+    targets = _targets(samples, train, meta)
+    fit_rows, check_rows = (_validation(samples, train, settings) if settings.patience
+                            else (train, np.empty(0, dtype=np.int64)))
+    tensors = _Tensors.of(samples, matrix, targets, settings.device)
+    with _seeded(settings.seed, settings.device):
+        module = network.build(meta["in_features"], meta["out_features"], samples.window)
+        module.to(settings.device)
+        loop = _Loop(module=module,
+                     optimizer=make_optimizer(settings.optimizer, module.parameters(),
+                                              settings.lr, settings.weight_decay),
+                     loss_fn=make_loss(settings.loss, samples.task), tensors=tensors,
+                     task=samples.task, out_features=meta["out_features"],
+                     label=network.label, batch_size=settings.batch_size)
+        trained = _train(loop, fit_rows, check_rows, settings, description)
     module.to("cpu").eval()
     seconds = time.perf_counter() - started
     export = "safetensors" if network.builtin else None
@@ -614,8 +718,8 @@ def fit_once(samples: Samples, network: Network, train: np.ndarray, classes: lis
         examples = [_example(samples, matrix, train[:n]) for n in (2, 3) if len(train) >= n]
         module, export, error = _export(module, examples or [_example(samples, matrix, train)])
     predictor = TorchModel(preprocess, module, meta, export_error=error)
-    return Fit(predictor=predictor, matrix=matrix, history=history, seconds=seconds,
-               best_epoch=best[1] if best is not None else None, stopped_early=stopped,
+    return Fit(predictor=predictor, matrix=matrix, history=trained.history, seconds=seconds,
+               best_epoch=trained.best_epoch, stopped_early=trained.stopped_early,
                parameters=sum(p.numel() for p in module.parameters()), export=export)
 
 
@@ -627,21 +731,8 @@ def _example(samples: Samples, matrix: np.ndarray, chosen: np.ndarray) -> torch.
     return source[ends.unsqueeze(1) + torch.arange(-samples.window + 1, 1)]
 
 
-def _evaluate_loss(module: nn.Module, inputs: Callable[[torch.Tensor], torch.Tensor],
-                   index: torch.Tensor, targets: torch.Tensor, loss_fn: Callable[..., Any],
-                   task: str, classes: int, label: str, batch_size: int) -> float:
-    module.eval()
-    total = torch.zeros((), device=targets.device)
-    with torch.no_grad():
-        for start in range(0, len(index), max(batch_size, 1024)):
-            chosen = index[start:start + max(batch_size, 1024)]
-            out = _check_output(module(inputs(chosen)), task, classes, label)
-            total += loss_fn(out, targets[chosen]) * len(chosen)
-    return float(total) / len(index)
-
-
 def evaluate(samples: Samples, fit: Fit, train: np.ndarray, test: np.ndarray
-             ) -> evaluation.Evaluation:
+             ) -> Evaluation:
     """The task's metrics on the ``test`` samples, next to its naive baseline."""
     predictor = fit.predictor
     raw = predictor.outputs(fit.matrix, samples.ends[test]) if samples.window else \
@@ -649,22 +740,165 @@ def evaluate(samples: Samples, fit: Fit, train: np.ndarray, test: np.ndarray
     y_train, y_test = samples.y.iloc[train], samples.y.iloc[test]
     if samples.task == "classification":
         assert predictor.classes is not None
-        return evaluation.score_classification(y_test, predictor.decode(raw), y_train,
-                                               predictor.classes,
-                                               proba=predictor.probabilities(raw))
+        return score_classification(y_test, predictor.decode(raw), y_train, predictor.classes,
+                                    proba=predictor.probabilities(raw))
     if samples.task == "regression":
-        return evaluation.score_regression(y_test, predictor.decode(raw), y_train)
+        return score_regression(y_test, predictor.decode(raw), y_train)
     truth = y_test.to_numpy(dtype="float64")
     last = samples.X[str(samples.y.name)].to_numpy(dtype="float64")[samples.ends[test]]
     predicted = predictor.decode(raw, last)
-    return evaluation.Evaluation(
-        evaluation.regression_scores(truth, predicted),
-        evaluation.regression_scores(truth, last),
-        {"residual_quantiles": evaluation.quantiles(truth - predicted),
+    return Evaluation(
+        regression_scores(truth, predicted),
+        regression_scores(truth, last),
+        {"residual_quantiles": quantiles(truth - predicted),
          "baseline": f"the last value, {samples.horizon} row(s) before"})
 
 
 # --- the whole run ----------------------------------------------------------------------------
+
+
+def _settings(*, epochs: Any, batch_size: Any, lr: Any, optimizer: Any, loss: Any,
+              early_stopping: bool | int | None, validation_fraction: float,
+              weight_decay: float | None, device: Any, random_state: int | None,
+              progress: bool, split: str) -> Settings:
+    """The training loop's settings, each checked before any data is touched."""
+    epochs = _positive_int(epochs, "epochs", 1)
+    batch_size = _positive_int(batch_size, "batch_size", 1)
+    if not isinstance(lr, int | float) or isinstance(lr, bool) or not lr > 0:
+        raise TrainingError(f"lr must be a positive number, not {lr!r}.", hint="e.g. lr=1e-3.")
+    patience = None
+    if early_stopping is True:
+        patience = DEFAULT_PATIENCE
+    elif early_stopping not in (None, False):
+        patience = _positive_int(early_stopping, "early_stopping", 1)
+    if not 0 < validation_fraction < 1:
+        raise TrainingError(f"validation_fraction must be between 0 and 1, not "
+                            f"{validation_fraction!r}.", hint="0.1 keeps a tenth for it.")
+    seed = random_state if random_state is not None else random.SystemRandom().getrandbits(62)
+    return Settings(epochs=epochs, batch_size=batch_size, lr=float(lr), optimizer=optimizer,
+                    loss=loss, patience=patience, validation_fraction=validation_fraction,
+                    weight_decay=weight_decay, device=resolve_device(device), seed=int(seed),
+                    progress=progress, split=split)
+
+
+def _classes(samples: Samples, target: str | None) -> list[Any] | None:
+    if samples.task != "classification":
+        return None
+    classes = json_classes(np.unique(samples.y.to_numpy()))
+    if len(classes) < 2:
+        raise TrainingError(
+            f"The target {target!r} has only one class ({classes[0]!r}); there is nothing "
+            "to tell apart.", hint="Widen the time range so the data holds both outcomes.")
+    return classes
+
+
+@dataclass
+class _Run:
+    """What one ``kp.train.pytorch`` call trains: the samples, the network and its settings."""
+
+    samples: Samples
+    network: Network
+    classes: list[Any] | None
+    settings: Settings
+
+    @property
+    def label(self) -> str:
+        return f"kp.train.pytorch {self.network.label}"
+
+    def fit(self, train: np.ndarray, description: str) -> Fit:
+        return fit_once(self.samples, self.network, train, self.classes, self.settings,
+                        description=f"{self.label} {description}")
+
+
+def _holdout(run: _Run, *, test_size: float, random_state: int | None
+             ) -> tuple[Fit, Evaluation, int, int]:
+    """Train on the training samples, score on the held-out ones."""
+    samples, classes = run.samples, run.classes
+    train, test = holdout(samples.split_view(), test_size=test_size, split=run.settings.split,
+                          random_state=random_state)
+    fitted = run.fit(train, f"({run.settings.device.type})")
+    result = evaluate(samples, fitted, train, test)
+    if classes is not None:
+        seen = samples.y.iloc[test].nunique()
+        if seen < len(classes):
+            samples.notes.append(
+                f"the held-out samples hold only {seen} of the {len(classes)} classes, so the "
+                "metrics cannot show how well the others are recognised")
+    _periods(samples, train, test, result)
+    return fitted, result, len(train), len(test)
+
+
+def _cross_validate(run: _Run, *, cv: int, random_state: int | None
+                    ) -> tuple[Fit, Evaluation, int, int]:
+    """Metrics averaged over the folds; the network kept is trained on every sample."""
+    results = []
+    for number, (train, test) in enumerate(folds(run.samples.split_view(), cv=cv,
+                                                 split=run.settings.split,
+                                                 random_state=random_state), 1):
+        fold = run.fit(train, f"fold {number}/{cv}")
+        results.append(evaluate(run.samples, fold, train, test))
+    everything = np.arange(run.samples.count)
+    return run.fit(everything, "(all samples)"), average(results), run.samples.count, 0
+
+
+def _notes(samples: Samples, fitted: Fit) -> list[str]:
+    """The samples' notes plus what happened in training (export, early stopping)."""
+    if fitted.export == "trace":
+        samples.notes.append("your module could not be scripted, so it was saved by tracing: "
+                             "control flow that depends on the input is fixed as traced")
+    if fitted.predictor.export_error:
+        samples.notes.append(f"the model cannot be saved: {fitted.predictor.export_error}")
+    if fitted.stopped_early:
+        samples.notes.append(f"early stopping after epoch {len(fitted.history['loss'])}; the "
+                             f"weights of epoch {fitted.best_epoch} (lowest validation loss) "
+                             "are kept")
+    return samples.notes
+
+
+def _run_params(run: _Run, *, optimizer: Any, loss: Any, weight_decay: float | None,
+                device: Any) -> dict[str, Any]:
+    """The effective parameters of the run, for the manifest."""
+    settings, samples, network = run.settings, run.samples, run.network
+    params: dict[str, Any] = {
+        "model": network.label, **network.config(), "epochs": settings.epochs,
+        "batch_size": settings.batch_size, "lr": settings.lr,
+        "optimizer": _label_of(optimizer),
+        "loss": _label_of(loss) or DEFAULT_LOSS[samples.task],
+        "early_stopping": settings.patience, "weight_decay": weight_decay, "device": str(device),
+    }
+    if settings.patience:
+        params["validation_fraction"] = settings.validation_fraction
+    if samples.window:
+        params.update(window=samples.window, horizon=samples.horizon)
+    return params
+
+
+def _manifest(run: _Run, fitted: Fit, result: Evaluation, data: Any, *, target: str | None,
+              name: str | None, training: TrainingInfo, params: dict[str, Any],
+              started: float) -> ModelManifest:
+    samples, network, task = run.samples, run.network, run.samples.task
+    return ModelManifest(
+        name=name or default_name(target, network.label, task),
+        description=f"PyTorch {network.label} ({task}) predicting {target!r}"
+        + (f" {samples.horizon} row(s) ahead" if task == "forecasting" else ""),
+        task=task, algorithm=network.label,
+        target=TargetInfo(name=target, dtype=str(samples.y.dtype), classes=run.classes),
+        trainer=TrainerInfo(name="pytorch", plugin="torch", distribution="kepler-torch",
+                            version=__version__, framework="pytorch",
+                            framework_version=torch.__version__.split("+")[0]),
+        features=samples.schema,
+        metrics=result.metrics, baseline=result.baseline, main_metric=result.main(task),
+        evaluation=json_safe(result.details), params=json_safe(params), training=training,
+        lineage=describe_data(data if isinstance(data, pd.DataFrame)
+                              else samples.prepared.frame),
+        environment=environment(),
+        format=FormatInfo(name="torch-safetensors" if network.builtin else "torchscript"),
+        extra={"total_seconds": round(time.perf_counter() - started, 4),
+               "device": str(run.settings.device), "epochs_run": len(fitted.history["loss"]),
+               "best_epoch": fitted.best_epoch, "stopped_early": fitted.stopped_early,
+               "parameters": fitted.parameters,
+               **({"export": fitted.export} if fitted.export else {})},
+    )
 
 
 def fit(data: Any, *, target: str | None = None, model: Any = "mlp", epochs: int = 20,
@@ -683,119 +917,40 @@ def fit(data: Any, *, target: str | None = None, model: Any = "mlp", epochs: int
         check_name(name)
     network = resolve_network(model, params, window)
     split = split or ("time" if network.sequence else "random")
-    epochs = _positive_int(epochs, "epochs", 1)
-    batch_size = _positive_int(batch_size, "batch_size", 1)
-    if not isinstance(lr, int | float) or isinstance(lr, bool) or not lr > 0:
-        raise TrainingError(f"lr must be a positive number, not {lr!r}.", hint="e.g. lr=1e-3.")
-    patience = None
-    if early_stopping is True:
-        patience = DEFAULT_PATIENCE
-    elif early_stopping not in (None, False):
-        patience = _positive_int(early_stopping, "early_stopping", 1)
-    if not 0 < validation_fraction < 1:
-        raise TrainingError(f"validation_fraction must be between 0 and 1, not "
-                            f"{validation_fraction!r}.", hint="0.1 keeps a tenth for it.")
-    resolved = resolve_device(device)
-    seed = random_state if random_state is not None else random.SystemRandom().getrandbits(62)
-    settings = Settings(epochs=epochs, batch_size=batch_size, lr=float(lr), optimizer=optimizer,
-                        loss=loss, patience=patience, validation_fraction=validation_fraction,
-                        weight_decay=weight_decay, device=resolved, seed=int(seed),
-                        progress=progress, split=split)
+    settings = _settings(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
+                         loss=loss, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, weight_decay=weight_decay,
+                         device=device, random_state=random_state, progress=progress,
+                         split=split)
     samples = make_samples(data, target=target, features=features, task=task, split=split,
                            time_column=time_column, network=network, window=window,
                            horizon=horizon)
     make_loss(loss, samples.task)  # a wrong loss fails before training, not after
-    classes = None
-    if samples.task == "classification":
-        classes = json_classes(np.unique(samples.y.to_numpy()))
-        if len(classes) < 2:
-            raise TrainingError(
-                f"The target {target!r} has only one class ({classes[0]!r}); there is nothing "
-                "to tell apart.", hint="Widen the time range so the data holds both outcomes.")
-    view = samples.split_view()
-    label = f"kp.train.pytorch {network.label}"
+    run = _Run(samples, network, _classes(samples, target), settings)
     if cv is None:
-        train, test = holdout(view, test_size=test_size, split=split, random_state=random_state)
-        result_fit = fit_once(samples, network, train, classes, settings,
-                              description=f"{label} ({resolved.type})")
-        result = evaluate(samples, result_fit, train, test)
-        rows_train, rows_test = len(train), len(test)
-        if classes is not None:
-            seen = samples.y.iloc[test].nunique()
-            if seen < len(classes):
-                samples.notes.append(
-                    f"the held-out samples hold only {seen} of the {len(classes)} classes, so the "
-                    "metrics cannot show how well the others are recognised")
-        _periods(samples, train, test, result)
+        fitted, result, rows_train, rows_test = _holdout(run, test_size=test_size,
+                                                         random_state=random_state)
     else:
-        results = []
-        for number, (train, test) in enumerate(folds(view, cv=cv, split=split,
-                                                     random_state=random_state), 1):
-            fold = fit_once(samples, network, train, classes, settings,
-                            description=f"{label} fold {number}/{cv}")
-            results.append(evaluate(samples, fold, train, test))
-        result = evaluation.average(results)
-        everything = np.arange(samples.count)
-        result_fit = fit_once(samples, network, everything, classes, settings,
-                              description=f"{label} (all samples)")
-        rows_train, rows_test = samples.count, 0
+        fitted, result, rows_train, rows_test = _cross_validate(run, cv=cv,
+                                                                random_state=random_state)
     if samples.window:
         result.details.update(window=samples.window, horizon=samples.horizon)
-    fitted = result_fit
-    if fitted.export == "trace":
-        samples.notes.append("your module could not be scripted, so it was saved by tracing: "
-                             "control flow that depends on the input is fixed as traced")
-    if fitted.predictor.export_error:
-        samples.notes.append(f"the model cannot be saved: {fitted.predictor.export_error}")
-    if fitted.stopped_early:
-        samples.notes.append(f"early stopping after epoch {len(fitted.history['loss'])}; the "
-                             f"weights of epoch {fitted.best_epoch} (lowest validation loss) "
-                             "are kept")
-    for note in samples.notes:
+    for note in _notes(samples, fitted):
         log.info("pytorch %s: %s", network.label, note)
     training = TrainingInfo(
         seconds=round(fitted.seconds, 4), rows_train=rows_train, rows_test=rows_test,
         split=split, test_size=None if cv else test_size, cv=cv, random_state=random_state,
         time_column=samples.prepared.time_column, evaluated_on="cv" if cv else "holdout",
         notes=samples.notes, history=json_safe(fitted.history))
-    run_params: dict[str, Any] = {
-        "model": network.label, **network.config(), "epochs": epochs, "batch_size": batch_size,
-        "lr": float(lr), "optimizer": _label_of(optimizer),
-        "loss": _label_of(loss) or DEFAULT_LOSS[samples.task],
-        "early_stopping": patience, "weight_decay": weight_decay, "device": str(device),
-    }
-    if patience:
-        run_params["validation_fraction"] = validation_fraction
-    if samples.window:
-        run_params.update(window=samples.window, horizon=samples.horizon)
-    task_name = samples.task
-    manifest = ModelManifest(
-        name=name or default_name(target, network.label, task_name),
-        description=f"PyTorch {network.label} ({task_name}) predicting {target!r}"
-        + (f" {samples.horizon} row(s) ahead" if task_name == "forecasting" else ""),
-        task=task_name, algorithm=network.label,
-        target=TargetInfo(name=target, dtype=str(samples.y.dtype), classes=classes),
-        trainer=TrainerInfo(name="pytorch", plugin="torch", distribution="kepler-torch",
-                            version=__version__, framework="pytorch",
-                            framework_version=torch.__version__.split("+")[0]),
-        features=samples.schema,
-        metrics=result.metrics, baseline=result.baseline, main_metric=result.main(task_name),
-        evaluation=json_safe(result.details), params=json_safe(run_params), training=training,
-        lineage=describe_data(data if isinstance(data, pd.DataFrame)
-                              else samples.prepared.frame),
-        environment=environment(),
-        format=FormatInfo(name="torch-safetensors" if network.builtin else "torchscript"),
-        extra={"total_seconds": round(time.perf_counter() - started, 4),
-               "device": str(resolved), "epochs_run": len(fitted.history["loss"]),
-               "best_epoch": fitted.best_epoch, "stopped_early": fitted.stopped_early,
-               "parameters": fitted.parameters,
-               **({"export": fitted.export} if fitted.export else {})},
-    )
+    manifest = _manifest(run, fitted, result, data, target=target, name=name,
+                         training=training, started=started,
+                         params=_run_params(run, optimizer=optimizer, loss=loss,
+                                            weight_decay=weight_decay, device=device))
     return Model(manifest, fitted.predictor)
 
 
 def _periods(samples: Samples, train: np.ndarray, test: np.ndarray,
-             result: evaluation.Evaluation) -> None:
+             result: Evaluation) -> None:
     column = samples.prepared.time_column
     if column is None:
         return

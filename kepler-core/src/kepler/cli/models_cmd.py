@@ -1,22 +1,23 @@
-"""``kepler models list|show|compare|promote|delete``: the local model registry.
+"""``kepler models list|show|promote|delete``: the local model registry.
 
-Models are named ``NAME`` (latest), ``NAME:VERSION`` or ``NAME:ALIAS``; ``show`` and ``compare``
-also take an artifact folder. Listing reads manifests only: no framework is imported.
+Models are named ``NAME`` (latest), ``NAME:VERSION`` or ``NAME:ALIAS``; ``show`` also takes an
+artifact folder. Listing reads manifests only: no framework is imported. Plugins add commands
+here with ``CommandSpec(parent="models", ...)`` (kepler-tabular's ``kepler models compare``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
 
+from .lazy import LazyGroup
 from .output import echo_json, echo_table
 
 
-@click.group()
+@click.group(cls=LazyGroup, path="models")
 def models() -> None:
-    """List, show, compare, promote and delete registered models."""
+    """List, show, promote and delete registered models (plugins add more)."""
 
 
 def _score(value: Any) -> str:
@@ -101,52 +102,6 @@ def _feature_range(feature: dict[str, Any]) -> str:
             return f"{low:.4g} .. {high:.4g}"
         return f"{low} .. {high}"
     return ""
-
-
-@models.command("compare")
-@click.argument("refs", nargs=-1, required=True)
-@click.option("--metric", help="Rank by this metric (default: the task's main metric).")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write a bar chart of the metrics (PNG, SVG, PDF) here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the leaderboard as JSON.")
-def compare_command(refs: tuple[str, ...], metric: str | None, plot_path: Path | None,
-                    as_json: bool) -> None:
-    """Rank models (NAME[:VERSION|ALIAS] or folders, any framework) by a metric.
-
-    A bare NAME means its latest version; NAME:all takes every version of NAME.
-    """
-    from ..registry import Registry, compare
-
-    expanded: list[str] = []
-    for ref in refs:
-        if ref.endswith(":all"):
-            name = ref.removesuffix(":all")
-            registry = Registry.default()
-            registry.resolve(name)  # an unknown name gets the error with suggestions
-            expanded += [f"{name}:{v}" for v in registry.versions(name)]
-        else:
-            expanded.append(ref)
-    board = compare(expanded, metric=metric)
-    if plot_path is not None:
-        board.plot().savefig(plot_path, dpi=120)
-    if as_json:
-        echo_json({"metric": board.metric, "task": board.task, "leaderboard": board.rows()})
-        return
-    rows = board.rows()
-    columns = [c for c in rows[0] if c not in ("name", "version", "framework")]
-    echo_table(columns, [[_cell(r[c]) for c in columns] for r in rows])
-    click.echo(f"\nBest by {board.metric} ({'higher' if board.higher_is_better else 'lower'} "
-               f"is better): {board.labels[0]}")
-    if plot_path is not None:
-        click.echo(f"Chart written to {plot_path}")
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if value is None:
-        return ""
-    return str(value)
 
 
 @models.command("promote")

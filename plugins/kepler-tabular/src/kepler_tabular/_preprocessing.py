@@ -4,6 +4,9 @@ Built from scikit-learn's own ``ColumnTransformer``, ``SimpleImputer``, ``OneHot
 ``StandardScaler``; the three small transformers here only bridge pandas types scikit-learn does
 not take as they come (nullable numbers and booleans, pandas strings with missing values,
 timestamps). They are plain scikit-learn estimators, saved by skops and allow-listed by name.
+Their public names (``kepler_tabular.AsFloat``...) are what a saved model records, so moving this
+module breaks no artifact; kepler-serve's compiled fast path reads the fitted transformers and
+:data:`MISSING` through those names too.
 
 What each column becomes:
 
@@ -26,9 +29,14 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+#: The category a missing value becomes (what the one-hot encoder saw in training).
 MISSING = "(missing)"
+#: At most this many one-hot columns per category feature; rarer values are grouped.
 MAX_ONE_HOT = 30
+#: What each datetime feature becomes, in this order.
 DATETIME_PARTS = ("hour", "day_of_week", "month")
+#: The module name recorded for the transformers in saved models: the public one.
+_PUBLIC = "kepler_tabular"
 
 
 class AsFloat(TransformerMixin, BaseEstimator):
@@ -107,7 +115,7 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
 
 
 def column_kinds(schema: Any) -> dict[str, list[str]]:
-    """Feature names by how they are preprocessed, from a :class:`kepler.schema.FeatureSchema`."""
+    """Feature names by how they are preprocessed, from a :class:`kepler.api.FeatureSchema`."""
     kinds: dict[str, list[str]] = {"numeric": [], "category": [], "datetime": []}
     for feature in schema:
         if feature.kind in ("number", "integer", "boolean"):
@@ -145,3 +153,7 @@ def build_preprocessor(schema: Any, *, scale: bool) -> ColumnTransformer:
     if kinds["datetime"]:
         transformers.append(("datetime", Pipeline(datetime_steps), kinds["datetime"]))
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
+
+
+for _cls in (AsFloat, Categories, DatetimeFeatures):
+    _cls.__module__ = _PUBLIC

@@ -1,6 +1,7 @@
 """Automatic metrics per task, always next to a naive baseline on the same rows.
 
-Names and directions follow :mod:`kepler.metrics`, so models of every framework rank together.
+Names and directions follow core's metric vocabulary (``kepler.api.MAIN_METRIC``), so models of
+every framework rank together.
 The baselines are scikit-learn's own ``DummyClassifier`` (majority class) and ``DummyRegressor``
 (training mean), fitted on the training rows; for anomalies the baseline flags nothing, for
 clustering it puts every row in one cluster. A model that does not beat its baseline is not
@@ -14,8 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from kepler.lineage import json_safe
-from kepler.metrics import main_metric
+from kepler.api import json_safe, main_metric
 from sklearn import metrics as skm
 from sklearn.dummy import DummyClassifier, DummyRegressor
 

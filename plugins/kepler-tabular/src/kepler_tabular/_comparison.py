@@ -1,8 +1,8 @@
 """A leaderboard of models of one task, ranked by a metric, with the best model and a chart.
 
 ``kp.train.compare`` (training candidates) and ``kp.models.compare`` (existing models of any
-framework) both return a :class:`Comparison`. It is built from manifests only, so ranking saved
-models never loads their payloads.
+framework, :func:`compare_models`) both return a :class:`Comparison`. It is built from manifests
+only, so ranking saved models never loads their payloads.
 
 Example::
 
@@ -18,11 +18,11 @@ import html
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import ModelError
-from .metrics import BASELINE_LABEL, beats_baseline, higher_is_better
+import pandas as pd
+from kepler.api import BASELINE_LABEL, ModelError, beats_baseline, higher_is_better
 
 if TYPE_CHECKING:
-    from .model import Model
+    from kepler.api import Model
 
 
 class Comparison:
@@ -61,7 +61,7 @@ class Comparison:
         self.workers: tuple[int, ...] = tuple(sorted(set(workers)))
         #: Candidates that failed to train, with their errors.
         self.failures: dict[str, str] = dict(failures or {})
-        self._frame: Any = None
+        self._frame: pd.DataFrame | None = None
 
     @property
     def best(self) -> Model:
@@ -96,13 +96,9 @@ class Comparison:
         return rows
 
     @property
-    def leaderboard(self) -> Any:
+    def leaderboard(self) -> pd.DataFrame:
         """A pandas DataFrame, best first, indexed by rank."""
         if self._frame is None:
-            from ._optional import pandas
-
-            pd = pandas()
-
             self._frame = pd.DataFrame(self.rows()).set_index("rank")
         return self._frame
 
@@ -113,9 +109,8 @@ class Comparison:
         The figure is built without pyplot, so it changes no global matplotlib state and needs
         no display; Jupyter shows the returned figure. With ``ax``, only the first metric is drawn
         on that axes."""
-        from ._optional import optional_import
+        from matplotlib.figure import Figure
 
-        Figure = optional_import("matplotlib.figure", "Plotting", "matplotlib").Figure
         names = list(metrics) if metrics else _metric_columns(self.models, self.metric)
         names = [n for n in names if any(n in m.metrics for m in self.models)]
         if not names:
@@ -210,3 +205,19 @@ def _metric_columns(models: Sequence[Model], main: str) -> list[str]:
     for model in models:
         names += [n for n in model.metrics if n not in names]
     return names
+
+
+def compare_models(models: Sequence[Any], metric: str | None = None) -> Comparison:
+    """Rank existing models of any framework by the task's main metric (or ``metric``):
+    ``kp.models.compare``.
+
+    Items are Model objects, registry references or artifact folders; only manifests are read.
+
+    Example::
+
+        board = kp.models.compare(["pumps:1", "pumps:2", "pumps-torch"])
+        board.leaderboard, board.best, board.plot()
+    """
+    from kepler.api import resolve_models
+
+    return Comparison(resolve_models(models), metric=metric)
