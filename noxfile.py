@@ -1,18 +1,25 @@
-"""Sessions for the whole monorepo: ``nox -s tests``, ``lint``, ``demo``, ``bench``.
+"""Sessions for the whole monorepo: ``nox -s lint``, ``tests``, ``plugins``, ``demo``, ``bench``.
 
-Every distribution (``kepler-core``, ``kepler-*``, ``plugins/*``) is found by its pyproject.toml
-and installed editable into one environment, so the tests see exactly what users get: entry
-points, plugin discovery and all.
+Every distribution (``kepler-core``, ``kepler-*``, ``plugins/*``) is found by its pyproject.toml.
+``tests`` installs them all editable into one environment, so the tests see exactly what users get:
+entry points, plugin discovery and all. ``plugins`` then runs each distribution's own tests in an
+environment holding only it, kepler-core and the Kepler distributions it declares, so a plugin
+that leans on an undeclared one fails there. ``lint`` checks the import contracts between them.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
-nox.options.sessions = ["lint", "tests"]
+sys.path.insert(0, str(ROOT / "tools"))
+import import_contracts  # noqa: E402  (the one reading of the pyproject.toml files)
+
+nox.options.sessions = ["lint", "tests", "plugins"]
 nox.options.reuse_existing_virtualenvs = True
 
 # torch must come from the CPU build on local disk: a bare 'torch' pulls several GB of CUDA.
@@ -56,18 +63,101 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *test_paths(), *session.posargs)
 
 
+def source_dirs(*, core: bool = True) -> list[str]:
+    """Every distribution's src/ folder: import-linter and mypy find the packages there."""
+    return [str(d / "src") for d in distributions() if core or d.name != "kepler-core"]
+
+
+def plugin_api_files() -> list[str]:
+    """Each plugin package's front door: its top-level ``__init__.py`` and ``plugin.py``."""
+    files = []
+    for folder in source_dirs(core=False):
+        for package in sorted(Path(folder).iterdir()):
+            files += [str(package / n) for n in ("__init__.py", "plugin.py")
+                      if (package / n).is_file()]
+    return files
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff over everything, mypy over core."""
-    session.install("ruff>=0.5", "mypy>=1.10", "types-PyYAML", "pytest>=8")
+    """ruff over everything; the plugin-boundary import contracts; mypy over core (strict) and
+    over each plugin's front door (``__init__``, ``plugin``)."""
+    session.install("ruff>=0.5", "mypy>=1.10", "types-PyYAML", "pytest>=8", "import-linter>=2.1")
     session.install("-e", str(ROOT / "kepler-core"))
     session.run("ruff", "check", ".")
+    session.run("python", "tools/import_contracts.py", "--check")
+    # grimp reads source files; it needs the packages findable, not installed with their deps.
+    session.run("lint-imports", "--no-cache",
+                env={"PYTHONPATH": os.pathsep.join(source_dirs())})
     session.run("mypy", "--config-file", "kepler-core/pyproject.toml", "kepler-core/src/kepler")
+    # Not strict: the plugins' third-party libraries are not installed here (they are Any).
+    session.run("mypy", "--python-version", "3.11", "--ignore-missing-imports",
+                "--follow-imports=silent", *plugin_api_files(),
+                env={"MYPYPATH": os.pathsep.join(source_dirs(core=False))})
+
+
+#: What each distribution's own tests need beyond pytest and hatchling (tests that build wheels),
+#: where its pyproject.toml has no ``test`` extra saying so.
+PLUGIN_TEST_TOOLS: dict[str, tuple[str, ...]] = {
+    # the xgboost and lightgbm trainers; xgboost-cpu avoids plain xgboost's 470 MB CUDA library
+    "kepler-sklearn": ("xgboost-cpu>=2", "lightgbm>=4"),
+    # the poetry manager runs poetry; the templates' notebooks are validated
+    "kepler-env": ("poetry>=2", "nbformat>=5"),
+    # the generated OpenAPI of a model is fuzzed
+    "kepler-serve": ("schemathesis>=4", "hypothesis>=6"),
+}
+DISTRIBUTIONS = import_contracts.load_distributions(ROOT)
+
+
+def kepler_closure(name: str) -> dict[str, set[str]]:
+    """The Kepler distributions ``name``'s environment holds, each with the extras to install.
+
+    Its own ``test`` extra and every Kepler distribution it declares (required or in any extra);
+    then, transitively, what those require and what the extras they are asked with name.
+    """
+    root = DISTRIBUTIONS[name]
+    wanted: dict[str, set[str]] = {import_contracts.CORE: set(),
+                                   name: {"test"} if "test" in root.extras else set()}
+    todo = [(dep, set(extras)) for dep, extras in root.requires.items()]
+    todo += [(dep, set(extras)) for deps in root.extras.values() for dep, extras in deps.items()]
+    while todo:
+        dep, extras = todo.pop()
+        if dep in wanted and extras <= wanted[dep]:
+            continue
+        wanted.setdefault(dep, set()).update(extras)
+        dist = DISTRIBUTIONS[dep]
+        todo += [(d, set(e)) for d, e in dist.requires.items()]
+        todo += [(d, set(e)) for x in extras for d, e in dist.extras.get(x, {}).items()]
+    return wanted
+
+
+@nox.session
+@nox.parametrize("dist", [nox.param(name, id=name) for name in DISTRIBUTIONS])
+def plugins(session: nox.Session, dist: str) -> None:
+    """One distribution's own tests, with only kepler-core and the Kepler dists it declares."""
+    wanted = kepler_closure(dist)
+    if any("torch" in DISTRIBUTIONS[name].requirement_names for name in wanted):
+        session.install(TORCH_PIN)  # first, from the CPU build; see TORCH_PIN
+    session.install("pytest>=8", "hatchling>=1.21", *PLUGIN_TEST_TOOLS.get(dist, ()))
+    args: list[str] = []
+    for name, extras in sorted(wanted.items()):
+        suffix = f"[{','.join(sorted(extras))}]" if extras else ""
+        args += ["-e", f"{DISTRIBUTIONS[name].path}{suffix}"]
+    session.install(*args)  # local folders given by path, so pip never asks PyPI for them
+    # A reused environment may hold a Kepler distribution a previous declaration brought in.
+    extra = sorted(set(DISTRIBUTIONS) - set(wanted))
+    if extra:
+        session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *extra, silent=True)
+    tests_dir = DISTRIBUTIONS[dist].path / "tests"
+    if not tests_dir.is_dir():
+        session.error(f"{dist} has no tests/ folder: every distribution is tested alone")
+    session.run("pytest", str(tests_dir), *session.posargs)
 
 
 #: What the demo runs on (installed as users install them, not editable): the Splunk connector and
 #: its test server, the scikit-learn trainers, the model server. No torch, no cloud SDK.
-DEMO_DISTRIBUTIONS = ("kepler-core", "kepler-splunk", "kepler-sklearn", "plugins/kepler-serve")
+DEMO_DISTRIBUTIONS = ("kepler-core", "kepler-splunk", "plugins/kepler-splunk-testing",
+                      "plugins/kepler-tabular", "kepler-sklearn", "plugins/kepler-serve")
 
 
 @nox.session
@@ -84,5 +174,5 @@ def bench(session: nox.Session) -> None:
     install_monorepo(session)
     session.install("mlflow>=2.17")  # serving.py's baseline; only ever installed here
     for script in ("startup.py", "splunk_extract.py", "training.py", "env_create.py",
-                   "torch_training.py", "serving.py"):
+                   "torch_training.py", "serving.py", "boundaries.py"):
         session.run("python", str(ROOT / "benchmarks" / script), *session.posargs)

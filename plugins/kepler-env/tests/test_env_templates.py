@@ -18,7 +18,8 @@ TEMPLATES = ("classification", "regression", "anomaly", "forecasting", "deep-lea
 
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_template_writes_a_complete_project(kepler_cli, tmp_path, template):
-    result = kepler_cli("init", "pump-study", "--template", template, "--dir", str(tmp_path))
+    result = kepler_cli("init", "pump-study", "--template", template, "--dir", str(tmp_path),
+                        "--no-git")
     assert result.code == 0, result.err
     root = tmp_path / "pump-study"
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()) == [
