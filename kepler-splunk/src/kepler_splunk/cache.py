@@ -37,14 +37,14 @@ class CacheEntry:
 def cache_dir(setting: str | None = None) -> Path:
     if setting:
         return Path(setting).expanduser()
-    from kepler.config import load
-    from kepler.paths import find_project
+    from kepler.api import find_project
+    from kepler.api import load_config as load
 
     project = find_project()
     if project is not None:
         state = load(project=project).section("core").state_dir
         return project / state / "cache" / "splunk"
-    from kepler.paths import user_cache_dir
+    from kepler.api import user_cache_dir
 
     return user_cache_dir() / "splunk"
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kepler.errors import KeplerError
-from kepler.records import CheckResult
+from kepler.api import CheckResult, KeplerError
 
 REQUIRED_CAPABILITIES = {
     "search": "run searches (kp.data.from_splunk)",

@@ -35,6 +35,13 @@ def _print_frame(frame: Any, limit: int) -> None:
 @click.option("--keep-internal", is_flag=True, help="Keep Splunk's internal fields (_bkt, _cd...).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option(
+    "--parallel",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Cut the time range into N slices searched as N concurrent jobs (default: "
+    "splunk.parallel). Plain event searches only.",
+)
+@click.option(
     "--head", "head", default=10, show_default=True, help="Rows to preview when --out is not given."
 )
 def data_splunk(
@@ -46,6 +53,7 @@ def data_splunk(
     cache: bool | None,
     keep_internal: bool,
     progress: bool | None,
+    parallel: int | None,
     head: int,
 ) -> None:
     """Run SPL against Splunk; save every result to --out, or preview it."""
@@ -60,6 +68,7 @@ def data_splunk(
             output=out,
             keep_internal=keep_internal,
             progress=progress,
+            parallel=parallel,
         )
         click.echo(f"Wrote {path}.")
         return
@@ -71,6 +80,7 @@ def data_splunk(
         cache=cache,
         keep_internal=keep_internal,
         progress=progress,
+        parallel=parallel,
     )
     _print_frame(frame, head)
     attrs = frame.attrs
@@ -89,7 +99,7 @@ def data_cache() -> None:
 
 
 def _store() -> Any:
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     from .cache import ResultCache, cache_dir
 
@@ -100,7 +110,7 @@ def _store() -> Any:
 @click.option("--json", "as_json", is_flag=True)
 def cache_list(as_json: bool) -> None:
     """Cached searches: SPL, time range, rows, size."""
-    from kepler.cli.output import echo_table
+    from kepler.api import echo_table
 
     entries = _store().entries()
     if as_json:
@@ -161,7 +171,7 @@ def splunk() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def catalog(connection: str | None, as_json: bool) -> None:
     """Indexes (event and metric) and each metric index's metric names."""
-    from kepler.cli.output import echo_table
+    from kepler.api import echo_table
 
     from .metrics import splunk_catalog
 
@@ -189,7 +199,7 @@ def catalog(connection: str | None, as_json: bool) -> None:
 
 def _read_table(path: Path) -> Any:
     import pandas as pd
-    from kepler.errors import KeplerError
+    from kepler.api import KeplerError
 
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
@@ -203,7 +213,7 @@ def _read_table(path: Path) -> Any:
 
 
 def _report(report: Any) -> None:
-    from kepler.errors import KeplerError, ServiceError
+    from kepler.api import KeplerError, ServiceError
 
     click.echo(report.summary())
     for failed in report.failed[:20]:
@@ -276,12 +286,12 @@ def _model(reference: str) -> Any:
     candidate = Path(reference)
     if candidate.suffix == ".json" and candidate.is_file():
         return json.loads(candidate.read_text())
-    import kepler as kp
+    from kepler.api import load_model
 
     name, _, version = reference.partition(":")
     if candidate.is_dir():
-        return kp.models.load(str(candidate))
-    return kp.models.load(name, version=version or "latest")
+        return load_model(str(candidate))
+    return load_model(name, version=version or "latest")
 
 
 @splunk.group("dashboard")

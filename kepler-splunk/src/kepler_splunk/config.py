@@ -51,6 +51,13 @@ class SplunkConnection(BaseModel):
         "limits.conf [restapi] maxresultrows, 50,000 by default).",
     )
     max_workers: int = Field(default=2, ge=1, le=16, description="Result pages fetched at once.")
+    parallel: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Time slices a search's range is cut into, searched as that many concurrent "
+        "jobs (plain event searches only; see kp.data.from_splunk).",
+    )
 
     # --- HTTP Event Collector (writing results back) ---------------------------------------------
     hec_url: str | None = Field(
@@ -127,7 +134,7 @@ class SplunkSettings(SplunkConnection):
         try:
             overrides = self.connections[name]
         except KeyError:
-            from kepler.errors import ConfigError
+            from kepler.api import ConfigError
 
             known = ", ".join([DEFAULT_CONNECTION, *self.connections])
             raise ConfigError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from kepler.errors import ConfigError
+from kepler.api import ConfigError
 
 from .config import SplunkConnection, SplunkSettings
 from .errors import translated
@@ -19,7 +19,7 @@ from .errors import translated
 def settings(connection: str | None = None, config: Any = None) -> SplunkConnection:
     """The connection settings in force (``splunk`` section, named connection applied)."""
     if config is None:
-        from kepler.config import load
+        from kepler.api import load_config as load
 
         config = load()
     section: SplunkSettings = config.section("splunk")

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kepler.errors import KeplerError
+from kepler.api import KeplerError
 
 from .predictions import PREDICTION_SOURCETYPE
 

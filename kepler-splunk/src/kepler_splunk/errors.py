@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kepler.errors import ServiceError
+from kepler.api import ServiceError
 
 _MSG = re.compile(r"<msg\b[^>]*type=\"(?P<type>[^\"]+)\"[^>]*>(?P<text>.*?)</msg>", re.S)
 

@@ -24,15 +24,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kepler.errors import KeplerError
+from kepler.api import KeplerError
 
 from . import frames
 from .cache import ResultCache, cache_dir, cache_key, identity
 from .config import SplunkConnection
 from .connection import open_service, settings
 from .jobs import JobInfo, SearchJob
+from .multijob import SliceJobs
 from .pages import iter_pages
 from .progress import Progress
+from .slices import check_splittable, slice_ranges
 from .timerange import TimeRange, TimeValue, normalize_spl, time_range
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ class _Search:
     settings_cache: bool
     cache_folder: str | None
     progress: bool | None
+    parallel: int = 1
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,7 +72,7 @@ def _prepare(
     config: Any = None,
 ) -> _Search:
     if config is None:
-        from kepler.config import load
+        from kepler.api import load_config as load
 
         config = load()
     section = config.section("splunk")
@@ -77,6 +80,12 @@ def _prepare(
     for key in ("page_size", "max_workers"):
         if key in options:
             conn = conn.model_copy(update={key: int(options.pop(key))})
+    parallel = int(options.pop("parallel", None) or conn.parallel)
+    splittable = bool(options.pop("splittable", False))
+    if parallel < 1:
+        raise KeplerError(f"parallel={parallel} must be 1 or more.", hint="Use parallel=4, say.")
+    if parallel > 1 and not splittable:
+        check_splittable(normalize_spl(spl))
     return _Search(
         spl=normalize_spl(spl),
         trange=time_range(earliest, latest),
@@ -87,6 +96,7 @@ def _prepare(
         settings_cache=section.cache,
         cache_folder=section.cache_dir,
         progress=progress,
+        parallel=parallel,
     )
 
 
@@ -98,6 +108,8 @@ def _attrs(search: _Search, info: JobInfo | None, rows: int) -> dict[str, Any]:
         "connection": identity(search.conn).rsplit("/", 1)[0],
         "rows": rows,
     }
+    if search.parallel > 1:
+        attrs["parallel"] = search.parallel
     if info is not None:
         attrs.update(
             sid=info.sid,
@@ -122,15 +134,31 @@ def _as_utc_iso(value: str) -> str:
 
 
 @contextmanager
-def _job(search: _Search) -> Iterator[tuple[SearchJob, JobInfo, Progress]]:
+def _job(search: _Search) -> Iterator[tuple[Iterator[pa.Table], JobInfo, Progress]]:
+    """The search's result pages (one job, or one per time slice with ``parallel``), its job
+    information and the progress bar; the job(s) are cancelled if the body fails."""
     service = open_service(search.conn)
     bar = Progress(search.progress, label="splunk")
+    conn = search.conn
     try:
-        with SearchJob(service, search.conn, search.spl, search.trange, search.options) as job:
+        if search.parallel > 1:
+            jobs = SliceJobs(service, conn, search.spl,
+                             slice_ranges(search.trange, search.parallel), search.options)
+            info = jobs.start_and_wait(on_progress=bar.searching)
+            bar.fetching(info.result_count)
+            try:
+                yield (jobs.pages(conn.page_size, conn.max_workers, search.keep_internal,
+                                  on_rows=bar.advance), info, bar)
+            except BaseException:
+                jobs.cancel()
+                raise
+            return
+        with SearchJob(service, conn, search.spl, search.trange, search.options) as job:
             info = job.wait(on_progress=bar.searching)
             bar.fetching(info.result_count)
             try:
-                yield job, info, bar
+                yield (iter_pages(job, info.result_count, conn.page_size, conn.max_workers,
+                                  search.keep_internal, on_rows=bar.advance), info, bar)
             except BaseException:
                 job.cancel()  # stop the server's work as well; the results are abandoned
                 raise
@@ -139,13 +167,9 @@ def _job(search: _Search) -> Iterator[tuple[SearchJob, JobInfo, Progress]]:
 
 
 def _fire(search: _Search, rows: int, data: Any, attrs: dict[str, Any]) -> None:
-    from kepler.plugins import get_host
-    from kepler.records import ExtractEvent
+    from kepler.api import ExtractEvent, fire
 
-    get_host().fire(
-        "kepler_after_extract",
-        ExtractEvent(connector="splunk", query=search.spl, rows=rows, lineage=attrs, data=data),
-    )
+    fire(ExtractEvent(connector="splunk", query=search.spl, rows=rows, lineage=attrs, data=data))
 
 
 def _cache(search: _Search, use: bool | None) -> tuple[ResultCache, str] | None:
@@ -181,11 +205,15 @@ def from_splunk(
     ``splunk`` config section. ``output="file.parquet"`` (or ``.csv``) streams the rows to that
     file instead of memory and returns its path. ``cache=True`` reuses the Parquet copy of an
     identical earlier search whose range lies wholly in the past. ``keep_internal=True`` keeps
-    Splunk's internal fields (``_bkt``, ``_cd``, ``_si``...). Other keyword arguments go to the
-    search job (e.g. ``adhoc_search_level="fast"``, ``page_size``, ``max_workers``).
+    Splunk's internal fields (``_bkt``, ``_cd``, ``_si``...). ``parallel=N`` (default:
+    ``splunk.parallel``) cuts ``[earliest, latest)`` into N contiguous time slices searched as N
+    concurrent jobs and joined in the order one job would give; it refuses transforming searches
+    (``stats``, ``timechart``, ``dedup``...) unless ``splittable=True``. Other keyword arguments
+    go to the search job (e.g. ``adhoc_search_level="fast"``, ``page_size``, ``max_workers``).
 
     ``df.attrs`` records the SPL, the time range as sent and as resolved, the sid, the row count
-    and Splunk's messages: the lineage a trained model keeps.
+    and Splunk's messages: the lineage a trained model keeps (with ``parallel``, ``sid`` lists
+    every slice's sid, comma-separated).
     """
     search = _prepare(spl, earliest, latest, connection, keep_internal, progress, options)
     if output is not None:
@@ -200,17 +228,8 @@ def from_splunk(
             log.info("cache hit for %r (%d rows)", search.spl, len(frame))
             _fire(search, len(frame), frame, dict(frame.attrs))
             return frame
-    with _job(search) as (job, info, bar):
-        pages = list(
-            iter_pages(
-                job,
-                info.result_count,
-                search.conn.page_size,
-                search.conn.max_workers,
-                search.keep_internal,
-                on_rows=bar.advance,
-            )
-        )
+    with _job(search) as (page_iter, info, _bar):
+        pages = list(page_iter)
     table = frames.concat(pages)
     pages.clear()
     table = frames.type_table(table, search.keep_internal)
@@ -244,16 +263,9 @@ def from_splunk_chunks(
     absent from that chunk. Breaking out of the loop cancels the search job.
     """
     search = _prepare(spl, earliest, latest, connection, keep_internal, progress, options)
-    with _job(search) as (job, info, bar):
+    with _job(search) as (page_iter, info, _bar):
         offset = 0
-        for page in iter_pages(
-            job,
-            info.result_count,
-            search.conn.page_size,
-            search.conn.max_workers,
-            search.keep_internal,
-            on_rows=bar.advance,
-        ):
+        for page in page_iter:
             frame = frames.to_pandas(frames.type_table(page, search.keep_internal))
             frame.index = range(offset, offset + len(frame))
             frame.attrs.update(
@@ -282,17 +294,8 @@ def _to_file(search: _Search, path: Path) -> Path:
     kinds: list[dict[str, pa.DataType]] = []
     with tempfile.TemporaryDirectory(prefix="kepler-splunk-") as spool:
         spooled: list[Path] = []
-        with _job(search) as (job, info, bar):
-            for number, page in enumerate(
-                iter_pages(
-                    job,
-                    info.result_count,
-                    search.conn.page_size,
-                    search.conn.max_workers,
-                    search.keep_internal,
-                    on_rows=bar.advance,
-                )
-            ):
+        with _job(search) as (page_iter, info, _bar):
+            for number, page in enumerate(page_iter):
                 kinds.append(frames.page_kinds(page, search.keep_internal))
                 spooled.append(Path(spool) / f"{number:06d}.arrow")
                 with (

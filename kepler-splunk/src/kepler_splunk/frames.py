@@ -9,9 +9,9 @@ is first read as text, exactly as Splunk sent it, then typed once over the whole
   ``007``) becomes int64, else one whose every value is a number becomes float64;
 - empty values are missing values;
 - Splunk's CSV joins a multivalue field's values with newlines, which cannot be told apart from a
-  value that contains a newline. So a page with newlines in a column gets that column again as
-  JSON (``f=`` asks for just those columns), where multivalue fields are arrays: they become
-  lists, and single-line text stays text.
+  value that contains a newline. So the columns that hold newlines are read as JSON
+  (``output_mode=json_cols`` with ``f=`` naming just them), where multivalue fields are arrays:
+  they become lists, and text with newlines stays one string (see ``pages``).
 """
 
 from __future__ import annotations
@@ -73,22 +73,29 @@ def is_internal(name: str) -> bool:
     return name in INTERNAL_FIELDS or name.startswith("_") or name.startswith("tag::")
 
 
-def read_csv_page(body: bytes, keep_internal: bool = True) -> tuple[pa.Table, bool]:
+def read_csv_page(
+    body: bytes, keep_internal: bool = True, skip: Iterable[str] = ()
+) -> tuple[pa.Table, bool, list[str]]:
     """One page of Splunk's CSV output, every column as text (empty = missing).
 
-    Internal columns are skipped at conversion time unless ``keep_internal`` (they are often
-    half the bytes of an event page). Also says whether any value holds a newline, from one
-    ``bytes.count`` over the body: when there is none, no column can be multivalue.
+    Internal columns (unless ``keep_internal``) and ``skip`` (read from JSON instead) are left
+    out at conversion time. Also says whether any value holds a newline, from one
+    ``bytes.count`` over the body (when there is none, no column can be multivalue), and gives
+    the header's kept names in order.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     if not body.strip():
-        return pa.table({}), False
+        return pa.table({}), False, []
     header_end = body.find(b"\n")
     header_line = body if header_end < 0 else body[:header_end]
     names = next(csv.reader(io.StringIO(header_line.decode("utf-8").rstrip("\r"))))
-    wanted = [n for n in names if keep_internal or not is_internal(n)]
+    kept = [n for n in names if keep_internal or not is_internal(n)]
+    skipped = set(skip)
+    wanted = [n for n in kept if n not in skipped]
+    if not wanted:  # every kept column comes from JSON: read one only to count the rows
+        wanted = kept[:1] or names[:1]
     table = pacsv.read_csv(
         io.BytesIO(body),
         # Pages are already parsed in parallel (one per fetching thread); Arrow's own threads
@@ -103,8 +110,9 @@ def read_csv_page(body: bytes, keep_internal: bool = True) -> tuple[pa.Table, bo
             null_values=[""],
         ),
     )
+    table = table.select([n for n in table.column_names if n not in skipped])
     line_breaks = body.count(b"\n") - (0 if body.endswith(b"\n") else -1)
-    return table, line_breaks > table.num_rows + 1
+    return table, line_breaks > table.num_rows + 1, kept
 
 
 def multiline_columns(table: pa.Table) -> list[str]:
@@ -130,22 +138,55 @@ def multiline_columns(table: pa.Table) -> list[str]:
     return found
 
 
-def columns_from_json(body: bytes, names: Sequence[str]) -> dict[str, pa.Array]:
-    """Columns ``names`` from a JSON results page: arrays become lists, the rest text."""
-    import orjson
+def _text_or_lists(values: list[Any]) -> pa.Array:
+    """One JSON column as Arrow: text, or lists when any value is a JSON array (a multivalue
+    field; its one-value rows come as plain strings, as Splunk renders them)."""
     import pyarrow as pa
 
+    try:
+        array = pa.array(values, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array(
+            [v if v is None or isinstance(v, list) else [v] for v in values],
+            type=pa.list_(pa.string()),
+        )
+    if array.null_count < len(array):
+        import pyarrow.compute as pc
+
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+    return array
+
+
+def columns_from_json(body: bytes, names: Sequence[str]) -> dict[str, pa.Array]:
+    """Columns ``names`` from a JSON (``output_mode=json``) page: arrays become lists."""
+    import orjson
+
     rows = orjson.loads(body).get("results", [])
+    return {name: _text_or_lists([row.get(name) for row in rows]) for name in names}
+
+
+def columns_from_json_cols(body: bytes, names: Sequence[str]) -> dict[str, pa.Array] | None:
+    """Columns ``names`` from a ``json_cols`` page (``{"fields":[..],"columns":[[..],..]}``).
+
+    One list per column, so no Python object per row is ever built. Names the page lacks are
+    left out (the field is absent from these rows); a server that ignored ``f=`` simply sends
+    more columns, which are skipped. None when the body is not a json_cols page (an old server):
+    the caller then falls back to ``output_mode=json``.
+    """
+    import orjson
+
+    if not body.strip():
+        return {}
+    document = orjson.loads(body)
+    fields, columns = document.get("fields"), document.get("columns")
+    if not isinstance(fields, list) or not isinstance(columns, list):
+        return None
+    wanted = set(names)
     out: dict[str, pa.Array] = {}
-    for name in names:
-        values = [row.get(name) for row in rows]
-        if any(isinstance(v, list) for v in values):
-            out[name] = pa.array(
-                [v if isinstance(v, list) or v is None else [v] for v in values],
-                type=pa.list_(pa.string()),
-            )
-        else:
-            out[name] = pa.array([None if v == "" else v for v in values], type=pa.string())
+    for field, values in zip(fields, columns, strict=False):
+        name = field.get("name") if isinstance(field, dict) else field
+        if name in wanted and isinstance(values, list):
+            out[name] = _text_or_lists(values)
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kepler.errors import KeplerError
+from kepler.api import KeplerError
 
 from .timerange import TimeValue
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kepler.hookspecs import hookimpl
-from kepler.records import (
+from kepler.api import (
     CheckResult,
     CommandSpec,
     ConfigSectionSpec,
     ConnectorSpec,
     SdkFunctionSpec,
     SinkSpec,
+    hookimpl,
 )
 
 KEPLER_PLUGIN_API = ">=1.0,<2"
@@ -22,7 +22,7 @@ KEPLER_PLUGIN_API = ">=1.0,<2"
 def kepler_connectors() -> Iterator[ConnectorSpec]:
     yield ConnectorSpec(
         name="splunk",
-        factory="kepler_splunk.connector:SplunkConnector",
+        target="kepler_splunk.connector:SplunkConnector", query_option="spl",
         description="Splunk Enterprise: your SPL to typed DataFrames.",
     )
 
@@ -31,7 +31,7 @@ def kepler_connectors() -> Iterator[ConnectorSpec]:
 def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
     yield ConfigSectionSpec(
         name="splunk",
-        model="kepler_splunk.config:SplunkSettings",
+        target="kepler_splunk.config:SplunkSettings",
         description="Splunk connection(s), search and cache settings.",
     )
 
@@ -98,7 +98,7 @@ def kepler_commands() -> Iterator[CommandSpec]:
 def kepler_sinks() -> Iterator[SinkSpec]:
     yield SinkSpec(
         name="splunk-hec",
-        factory="kepler_splunk.sink:HecSink",
+        target="kepler_splunk.sink:HecSink",
         description="Splunk HTTP Event Collector, at-least-once with a disk spool.",
     )
 

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _settings(connection: str | None) -> tuple[SplunkConnection, Spool]:
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     section = load().section("splunk")
     return section.connection(connection), Spool(spool_dir(section.spool_dir))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kepler.errors import ConfigError, KeplerError
+from kepler.api import ConfigError, KeplerError
 
 from .errors import SplunkError, translated
 
@@ -107,8 +107,8 @@ def _prove(conn: Any, token: str, index: str | None) -> None:
 
 
 def rotate_hec_token(connection: str | None = None, *, purge: bool = False) -> Rotation:
-    from kepler.config import load
-    from kepler.secrets import get_store
+    from kepler.api import load_config as load
+    from kepler.api import secret_store as get_store
 
     from .connection import open_service
 

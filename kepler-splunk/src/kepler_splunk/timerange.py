@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kepler.errors import KeplerError
+from kepler.api import KeplerError
 
 from .timemodifiers import ACCEPTED_FORMS, resolve_time
 

@@ -152,7 +152,7 @@ def test_an_error_while_reading_pages_cancels_the_job(splunk, monkeypatch):
     splunk.add_index("pumps", rows(50))
     import kepler_splunk.pages as pages
 
-    def broken(body, keep_internal=True):
+    def broken(body, keep_internal=True, skip=()):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(pages.frames, "read_csv_page", broken)

@@ -84,7 +84,7 @@ def test_multivalue_fields_become_lists_and_multiline_text_stays_text(splunk):
     assert by_note["single"]["tags"] == ["hot"]
     assert by_note["x"]["tags"] is None  # absent field: missing
     assert splunk.requests_to(r"results$") and any(
-        r.params.get("output_mode") == "json" for r in splunk.requests_to(r"results$")
+        r.params.get("output_mode") == "json_cols" for r in splunk.requests_to(r"results$")
     )
 
 

@@ -17,6 +17,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,6 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
             # splunklib often sends form bodies with no Content-Type at all
             pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         request = Request(self.command, url.path, Params(pairs), dict(self.headers.items()), body)
+        if self.server.request_latency > 0:
+            time.sleep(self.server.request_latency)
         self._write(self.server.api.handle(request))
 
     def _read_body(self) -> bytes | None:
@@ -121,6 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 if response.status != 204:
                     for chunk in chunks:
+                        self._throttle(len(chunk))
                         self.wfile.write(chunk)
             else:
                 self.send_header("Transfer-Encoding", "chunked")
@@ -129,10 +133,16 @@ class _Handler(BaseHTTPRequestHandler):
         except _DISCONNECTS:
             self.close_connection = True  # the client went away; nothing left to tell it
 
+    def _throttle(self, size: int) -> None:
+        """Hold a response to ``server.bandwidth`` bytes per second (per connection)."""
+        if self.server.bandwidth > 0 and size:
+            time.sleep(size / self.server.bandwidth)
+
     def _write_chunked(self, body: Iterator[bytes | memoryview]) -> None:
         try:
             for chunk in body:
                 if len(chunk):
+                    self._throttle(len(chunk))
                     self.wfile.write(b"%x\r\n" % len(chunk))
                     self.wfile.write(chunk)
                     self.wfile.write(b"\r\n")
@@ -153,6 +163,12 @@ class SplunkHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
     handler_class: type[BaseHTTPRequestHandler] = _Handler  # subclasses may serve another one
+
+    request_latency = 0.0
+    """Seconds every request waits before it is answered (network round trip plus splunkd's
+    own overhead), so clients that make many requests pay for them as on a real deployment."""
+    bandwidth = 0.0
+    """Bytes per second one response is sent at (0: as fast as the socket takes them)."""
 
     def __init__(self, port: int, api: Any, ssl_context: ssl.SSLContext | None) -> None:
         self.api = api

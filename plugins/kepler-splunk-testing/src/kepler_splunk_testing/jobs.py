@@ -156,9 +156,17 @@ class Job:
 
 
 class JobStore:
-    """All jobs by sid. Expired jobs (idle longer than their ttl) vanish on the next lookup."""
+    """All jobs by sid. Expired jobs (idle longer than their ttl) vanish on the next lookup.
 
-    def __init__(self) -> None:
+    ``scan_rate`` (events per second, 0 = instant) makes a job run longer the more events it
+    scans, as a real search does: a benchmark can then show what splitting a long range into
+    concurrent jobs buys.
+    """
+
+    def __init__(self, scan_rate: float = 0.0) -> None:
+        if scan_rate < 0:
+            raise ValueError(f"scan_rate must be >= 0, got {scan_rate}")
+        self.scan_rate = scan_rate
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
@@ -167,6 +175,9 @@ class JobStore:
         return f"{int(time.time())}.{next(self._counter)}"
 
     def add(self, job: Job) -> None:
+        if self.scan_rate > 0:
+            scanned = max(job.outcome.scan_count, len(job.outcome.results))
+            job.delay += scanned / self.scan_rate
         with self._lock:
             self._jobs[job.sid] = job
 

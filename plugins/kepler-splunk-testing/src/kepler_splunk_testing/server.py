@@ -80,6 +80,16 @@ class SplunkTestServer(ServerExtensions):
         extra_commands: search commands to accept besides Splunk's built-in ones (app commands).
         hec_max_content_length: the most bytes (after gzip decompression) one HTTP Event
             Collector request may carry; larger ones get HTTP 413.
+        request_latency: seconds every REST request waits before its answer (a network round
+            trip plus splunkd's own work per request; 0.02-0.1 s is typical of a real search
+            head). Requests made concurrently wait concurrently.
+        bandwidth: bytes per second each response is sent at (0: unlimited), so bigger output
+            modes cost wall time as they do over a real network.
+        scan_rate: events per second a search job scans (0: instant): a job over N events is
+            done ``dispatch_delay + N / scan_rate`` seconds after it was created.
+        hec_port: the HTTP Event Collector's TCP port (0: any free port).
+        hec_token: the value of the default HEC token (default: a new GUID per server), so a
+            configuration pointing at a restarted server keeps working.
     """
 
     def __init__(
@@ -101,11 +111,20 @@ class SplunkTestServer(ServerExtensions):
         server_name: str = "kepler-splunk-test",
         extra_commands: Iterable[str] = (),
         hec_max_content_length: int = 1_000_000,
+        request_latency: float = 0.0,
+        bandwidth: float = 0.0,
+        scan_rate: float = 0.0,
+        hec_port: int = 0,
+        hec_token: str | None = None,
     ) -> None:
         if max_result_rows < 1:
             raise ValueError(f"max_result_rows must be >= 1, got {max_result_rows}")
-        if dispatch_delay < 0:
-            raise ValueError(f"dispatch_delay must be >= 0, got {dispatch_delay}")
+        for knob, value in (("dispatch_delay", dispatch_delay),
+                            ("request_latency", request_latency), ("bandwidth", bandwidth)):
+            if value < 0:
+                raise ValueError(f"{knob} must be >= 0, got {value}")
+        self.request_latency = request_latency
+        self.bandwidth = bandwidth
         self.settings = ServerSettings(
             version=version,
             server_name=server_name,
@@ -128,8 +147,9 @@ class SplunkTestServer(ServerExtensions):
         )
         for name, datatype in BUILTIN_INDEXES:  # present (and empty) on every splunkd
             self.add_index(name, None, datatype)
-        self.jobs = JobStore()
-        self._init_extensions(hec_max_content_length)  # HEC, tokens, views, saved searches
+        self.jobs = JobStore(scan_rate)
+        # HEC, tokens, views, saved searches
+        self._init_extensions(hec_max_content_length, hec_port, hec_token)
         self._https = https
         self._requested_port = port
         self._requests: list[RecordedRequest] = []
@@ -160,6 +180,8 @@ class SplunkTestServer(ServerExtensions):
             context = server_context(files)
         api = Api(self.settings, self.engine, self.jobs, self.auth, lambda: self.url, self._record)
         self._httpd = SplunkHTTPServer(self._requested_port, api, context)
+        self._httpd.request_latency = self.request_latency
+        self._httpd.bandwidth = self.bandwidth
         self.auth.cookie_name = f"splunkd_{self.port}"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
