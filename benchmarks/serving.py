@@ -91,7 +91,7 @@ def free_port() -> int:
 
 def data(rows: int = 5_000) -> Any:
     import numpy as np
-    from kepler_sklearn.datasets import make_sensor_data
+    from kepler_tabular import make_sensor_data
 
     frame = make_sensor_data(rows=rows, seed=3)
     rng = np.random.default_rng(3)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from kepler_sklearn.datasets import make_sensor_data
+from kepler_tabular import make_sensor_data
 
 SENSORS = make_sensor_data(rows=600, seed=0)
 
@@ -20,7 +20,7 @@ def _isolated(kepler_home):
 def artifacts(tmp_path_factory):
     """Artifact folders of a few small models (trained once): classifier, regressor."""
     import kepler as kp
-    from kepler.plugins import reset
+    from kepler.api import reset_plugins as reset
 
     home = tmp_path_factory.mktemp("train-home")
     saved = dict(os.environ)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
 
 def instance(**changes):
@@ -46,3 +47,86 @@ def rows_of(frame) -> list[dict]:
 
 
 HERE = Path(__file__).parent
+
+
+# --- an in-process connector and sink: a third party's, as far as kepler-serve knows ---------
+
+
+class MemoryConnector:
+    """Connector ``memory``: ``query(NAME)`` returns the table stored under NAME."""
+
+    tables: ClassVar[dict] = {}
+    calls: ClassVar[list] = []
+
+    def __init__(self, config):
+        self.config = config
+
+    def query(self, query, **options):
+        MemoryConnector.calls.append((query, options))
+        return MemoryConnector.tables[query].copy()
+
+
+class MemorySink:
+    """Sink ``memory``: keeps each frame it is given with the write's options; raises while
+    ``failures`` is above zero (a destination that is down)."""
+
+    written: ClassVar[list] = []
+    failures = 0
+
+    def __init__(self, config):
+        self.config = config
+
+    def write(self, data, **options):
+        if MemorySink.failures > 0:
+            MemorySink.failures -= 1
+            raise ConnectionError("memory sink is down")
+        MemorySink.written.append((data.copy(), options))
+        return {"rows": len(data)}
+
+
+class MemoryPlugin:
+    """Registers both, and records every PredictionEvent fired."""
+
+    def __init__(self):
+        self.events = []
+
+    def kepler_connectors(self):
+        from kepler.api import ConnectorSpec
+
+        return [ConnectorSpec(name="memory", target="serve_helpers:MemoryConnector")]
+
+    def kepler_sinks(self):
+        from kepler.api import SinkSpec
+
+        return [SinkSpec(name="memory", target="serve_helpers:MemorySink")]
+
+    def kepler_after_predictions(self, event):
+        self.events.append(event)
+
+
+def memory_plugin(kepler_plugin):
+    """A fresh :class:`MemoryPlugin`, registered through kepler.testing's fixture."""
+    from kepler.api import hookimpl
+
+    MemoryConnector.tables.clear()
+    MemoryConnector.calls.clear()
+    MemorySink.written.clear()
+    MemorySink.failures = 0
+    plugin = MemoryPlugin()
+    for name in ("kepler_connectors", "kepler_sinks", "kepler_after_predictions"):
+        hookimpl(getattr(plugin, name).__func__)
+    return kepler_plugin(plugin, name="memory-test")
+
+
+def fake_wheels(monkeypatch):
+    """Kepler's editable distributions as placeholder wheels (building real ones is tested
+    below, once)."""
+    from kepler_serve import build
+
+    def fake(source: Path, out: Path) -> Path:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{source.name.replace('-', '_')}-0.1.0-py3-none-any.whl"
+        path.write_bytes(b"placeholder")
+        return path
+
+    monkeypatch.setattr(build, "build_wheel", fake)

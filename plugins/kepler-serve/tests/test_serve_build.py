@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import kepler as kp
 import pytest
-from kepler.artifact import read_manifest, verify_artifact
-from serve_helpers import free_port, instance
+from kepler.api import read_manifest, verify_artifact
+from serve_helpers import fake_wheels, free_port, instance
 
 
 @pytest.fixture
@@ -24,23 +23,9 @@ def registered(project, artifacts):
     return project
 
 
-def _fake_wheels(monkeypatch):
-    """Kepler's editable distributions as placeholder wheels (building real ones is tested
-    below, once)."""
-    from kepler_serve import build
-
-    def fake(source: Path, out: Path) -> Path:
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / f"{source.name.replace('-', '_')}-0.1.0-py3-none-any.whl"
-        path.write_bytes(b"placeholder")
-        return path
-
-    monkeypatch.setattr(build, "build_wheel", fake)
-
-
 def test_build_writes_dockerfile_model_lock_and_entrypoint(registered, kepler_cli, monkeypatch):
-    _fake_wheels(monkeypatch)
-    result = kepler_cli("deploy", "build", "pump-failure", "--out", "ctx")
+    fake_wheels(monkeypatch)
+    result = kepler_cli("deploy", "build", "pump-failure", "--target", "local", "--out", "ctx")
     assert result.code == 0, result.err
     assert "docker build -t ctx" in result.out
     context = registered / "ctx"
@@ -74,27 +59,20 @@ def test_build_writes_dockerfile_model_lock_and_entrypoint(registered, kepler_cl
     assert info["model"] == "pump-failure" and info["version"] == 1
     assert "model" in info["packages"]["scikit-learn"]["reasons"]
     assert info["packages"]["fastapi"]["reasons"] == ["kepler-serve"]
-    again = kepler_cli("deploy", "build", "pump-failure", "--out", "ctx")
+    again = kepler_cli("deploy", "build", "pump-failure", "--target", "local", "--out", "ctx")
     assert again.code == 1 and "not empty" in again.err
-
-
-def test_prediction_logging_adds_kepler_splunk_to_the_lock(registered, monkeypatch):
-    _fake_wheels(monkeypatch)
-    context = kp.deploy.build("pump-failure", "ctx", splunk=True)
-    lock = (context / "requirements.lock").read_text()
-    assert "kepler_splunk-" in lock and "splunk-sdk==" in lock
 
 
 def test_unknown_build_options_are_refused(registered):
     with pytest.raises(kp.KeplerError, match="Unknown build option"):
-        kp.deploy.build("pump-failure", "ctx", colour="blue")
+        kp.deploy.build("pump-failure", "ctx", target="local", colour="blue")
 
 
 def test_the_lock_builds_a_working_environment_offline(registered, classifier, tmp_path):
     """wheels=all: every locked package is in wheels/ (Kepler's built from their sources, the
     rest repacked from this environment), so pip installs with --no-index, as the Dockerfile
     does; then the entrypoint serves and /predict answers like the model."""
-    context = kp.deploy.build("pump-failure", tmp_path / "ctx", wheels="all")
+    context = kp.deploy.build("pump-failure", tmp_path / "ctx", target="local", wheels="all")
     dockerfile = (context / "Dockerfile").read_text()
     assert "--no-index --find-links ./wheels" in dockerfile
     venv = tmp_path / "venv"

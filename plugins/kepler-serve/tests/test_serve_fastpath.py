@@ -87,7 +87,7 @@ def test_single_rows_and_one_row_with_everything_missing(sensors):
 
 
 def test_a_difference_keeps_the_model_on_its_own_path(sensors, monkeypatch):
-    from kepler_serve import fastpath
+    from kepler_sklearn import fastpath
 
     model = kp.train.logistic_regression(_data(sensors, "failure"), target="failure")
     original = fastpath._Scale.__call__

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import kepler as kp
 import pytest
-from serve_helpers import free_port, instance
+from serve_helpers import instance
 
 
 @pytest.fixture
@@ -113,7 +109,7 @@ def test_sdk_to_local_list_predict_delete(project, sensors):
 
 
 def test_a_server_that_cannot_start_reports_its_log(project, tmp_path):
-    from kepler.errors import DeploymentError
+    from kepler.api import DeploymentError
 
     broken = tmp_path / "not-a-model"
     broken.mkdir()
@@ -122,42 +118,3 @@ def test_a_server_that_cannot_start_reports_its_log(project, tmp_path):
         kp.deploy.to_local(str(broken))
 
 
-def test_kepler_serve_honours_port_and_stops_gracefully_sending_queued_predictions(
-        artifacts, splunk_server, tmp_path):
-    splunk_server.add_index("served")
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "KEPLER_SERVE__LOG_TO_SPLUNK": "true",
-           "KEPLER_SERVE__INDEX": "served", "KEPLER_SERVE__LOG_INTERVAL": "600",
-           "KEPLER_SPLUNK__HEC_URL": splunk_server.hec_url,
-           "KEPLER_SPLUNK__HEC_TOKEN": splunk_server.hec_token,
-           "KEPLER_SPLUNK__SPOOL_DIR": str(tmp_path / "spool")}
-    kepler = Path(sys.executable).parent / "kepler"
-    process = subprocess.Popen([str(kepler), "serve", str(artifacts["classifier"])], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/ready", timeout=1) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        body = json.dumps({"instances": [instance(), instance(temperature=77.0)]}).encode()
-        request = urllib.request.Request(f"{url}/predict", data=body,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            assert len(json.loads(reply.read())["predictions"]) == 2
-        assert splunk_server.hec_events(index="served") == []  # queued, interval not reached
-        process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=30)[0].decode()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-    assert process.returncode == 0, output
-    assert f"at http://127.0.0.1:{port}" in output and "scoring path: fast" in output
-    assert "Shutting down" in output
-    events = splunk_server.hec_events(index="served")
-    assert len(events) == 2 and {e["event"]["model"] for e in events} == {"pump-failure"}

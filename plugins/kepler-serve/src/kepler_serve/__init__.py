@@ -12,3 +12,16 @@ contexts and batch scoring.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # build_context is what container deployers (kepler-gcp...) import from here; resolved on
+    # first use so importing the package costs nothing
+    if name == "build_context":
+        from .build import build_context
+
+        return build_context
+    raise AttributeError(f"module 'kepler_serve' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "build_context"]

@@ -7,8 +7,8 @@ Every deployment target that runs containers (Cloud Run, AWS, Azure) starts from
                           listens on $PORT (8080 by default), runs entrypoint.py
       requirements.lock   exactly the packages the model needs, pinned (==), each with the
                           packages they need in turn: the model's own (its manifest's
-                          environment), kepler-serve, and kepler-splunk when predictions are
-                          logged to Splunk
+                          environment), kepler-serve, and the prediction log
+                          sink's distribution (kepler-splunk for splunk-hec)
       wheels/             packages that come from no index: Kepler's own distributions installed
                           from a local folder (wheels built from them); with ``-o wheels=all``,
                           every package (an offline build: the Dockerfile installs --no-index)
@@ -23,7 +23,8 @@ here at a version other than the manifest's is locked at the manifest's, with a 
 
 Options (``-o KEY=VALUE``): ``wheels=local|all`` (default local), ``base_image`` (default
 ``python:<X.Y>-slim``), ``splunk=true|false`` (add kepler-splunk for prediction logging; default:
-``serve.log_to_splunk``), ``packages=[name, ...]`` (extra distributions to lock and install).
+the distribution of ``serve.log_sink``'s sink), ``packages=[name, ...]`` (extra distributions to
+lock and install).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kepler.errors import DeploymentError
+from kepler.api import DeploymentError
 
 log = logging.getLogger(__name__)
 
@@ -161,30 +162,11 @@ def lock(roots: Mapping[str, str | None], *, python: str,
 # --- wheels -----------------------------------------------------------------------------------
 
 
-def _direct_url(dist: metadata.Distribution) -> dict[str, Any] | None:
-    text = dist.read_text("direct_url.json")
-    if not text:
-        return None
-    try:
-        data: dict[str, Any] = json.loads(text)
-    except ValueError:
-        return None
-    return data
-
-
 def is_local(dist: metadata.Distribution) -> bool:
     """Installed from a folder or file on this machine (no index can provide it)."""
-    direct = _direct_url(dist)
-    return bool(direct and str(direct.get("url", "")).startswith("file:"))
+    from kepler.api import install_origin
 
-
-def _editable(dist: metadata.Distribution) -> Path | None:
-    direct = _direct_url(dist)
-    if not direct or not direct.get("dir_info", {}).get("editable"):
-        return None
-    from urllib.parse import unquote, urlparse
-
-    return Path(unquote(urlparse(str(direct["url"])).path))
+    return install_origin(dist).is_local
 
 
 def _record_hash(data: bytes) -> str:
@@ -271,9 +253,13 @@ def build_wheel(source: Path, out: Path) -> Path:
 
 
 def _wheel_of(dist: metadata.Distribution, out: Path) -> Path:
-    source = _editable(dist)
-    if source is not None:
-        return build_wheel(source, out)
+    """A wheel of ``dist``: built from its source folder when it is an editable install,
+    else repacked from what it installed."""
+    from kepler.api import install_origin
+
+    origin = install_origin(dist)
+    if origin.kind == "editable" and origin.path is not None:
+        return build_wheel(origin.path, out)
     return repack(dist, out)
 
 
@@ -338,23 +324,64 @@ if __name__ == "__main__":
 '''
 
 
-def _want_splunk(options: Mapping[str, Any]) -> bool:
+def _log_sink_distributions(options: Mapping[str, Any]) -> list[str]:
+    """The distribution providing the prediction log's sink, which the server needs too:
+    ``splunk=true|false`` decides for kepler-splunk, else ``serve.log_sink`` (or
+    ``log_to_splunk``) names the sink, whose record says which distribution provides it."""
     if "splunk" in options:
         value = options["splunk"]
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        wanted = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+        return ["kepler-splunk"] if wanted else []
     try:
-        from kepler.config import load
+        from kepler.api import SinkSpec, find_record, load_config
 
-        return bool(load().section("serve").log_to_splunk)
+        chosen = load_config().section("serve").prediction_sink()
+        record = find_record(SinkSpec, chosen[0]) if chosen else None
     except Exception:
-        return False
+        return []
+    return [record.distribution] if record is not None and record.distribution else []
 
 
-def build_context(model: Path, out: Path, options: Mapping[str, Any] | None = None) -> Path:
-    """Write the build context of the model in artifact folder ``model`` into ``out``."""
-    from kepler.artifact import read_manifest, verify_artifact
+@dataclass
+class Plan:
+    """What a build context holds, decided before anything is written."""
 
-    from . import __version__
+    manifest: Any
+    python: str
+    base_image: str
+    wheels_mode: str
+    reasons: dict[str, str]
+    locked: dict[str, Locked]
+
+    @property
+    def missing(self) -> list[str]:
+        return [e.name for e in self.locked.values() if e.source == "missing"]
+
+    @property
+    def version_label(self) -> str:
+        version = self.manifest.version
+        return f"version {version}" if version is not None else "(unsaved)"
+
+
+def _roots(manifest: Any, options: dict[str, Any]) -> tuple[dict[str, str | None],
+                                                             dict[str, str]]:
+    """The distributions to lock (name -> version or None) and why each is there."""
+    roots: dict[str, str | None] = {canonical(n): v for n, v in
+                                    manifest.environment.packages.items()}
+    reasons = dict.fromkeys(roots, "model")
+    for name in [SERVER_DISTRIBUTION, *_log_sink_distributions(options)]:
+        roots.setdefault(canonical(name), None)
+        reasons.setdefault(canonical(name), "server")
+    for name in options.pop("packages", []) or []:
+        roots.setdefault(canonical(str(name)), None)
+        reasons.setdefault(canonical(str(name)), "asked")
+    options.pop("splunk", None)
+    return roots, reasons
+
+
+def plan(model: Path, options: Mapping[str, Any] | None = None) -> Plan:
+    """Read and verify the model, check the options, lock what the container installs."""
+    from kepler.api import read_manifest, verify_artifact
 
     options = dict(options or {})
     wheels_mode = str(options.pop("wheels", "local"))
@@ -364,22 +391,10 @@ def build_context(model: Path, out: Path, options: Mapping[str, Any] | None = No
                               "from the index) or wheels=all (everything: an offline build).")
     manifest = read_manifest(model)
     verify_artifact(model, manifest)
-    if out.exists() and any(out.iterdir()):
-        raise DeploymentError(f"{out} exists and is not empty.",
-                              hint="Choose a new folder for the build context.")
     python = manifest.environment.python or platform.python_version()
     base_image = str(options.pop("base_image", "") or
                      f"python:{'.'.join(python.split('.')[:2])}-slim")
-    roots: dict[str, str | None] = {canonical(n): v for n, v in
-                                    manifest.environment.packages.items()}
-    reasons = dict.fromkeys(roots, "model")
-    for name in [SERVER_DISTRIBUTION, *(["kepler-splunk"] if _want_splunk(options) else [])]:
-        roots.setdefault(canonical(name), None)
-        reasons.setdefault(canonical(name), "server")
-    for name in options.pop("packages", []) or []:
-        roots.setdefault(canonical(str(name)), None)
-        reasons.setdefault(canonical(str(name)), "asked")
-    options.pop("splunk", None)
+    roots, reasons = _roots(manifest, options)
     if options:
         raise DeploymentError(f"Unknown build option(s): {', '.join(sorted(options))}.",
                               hint="Options: wheels=local|all, base_image=IMAGE, "
@@ -389,64 +404,92 @@ def build_context(model: Path, out: Path, options: Mapping[str, Any] | None = No
             f"The model needs module(s) no installed distribution provides: "
             f"{', '.join(manifest.environment.local_modules)}.",
             hint="Package your own code (a pyproject.toml), install it, retrain, then build.")
-    locked = lock(roots, python=python, reasons=reasons)
-    missing = [e.name for e in locked.values() if e.source == "missing"]
+    return Plan(manifest=manifest, python=python, base_image=base_image,
+                wheels_mode=wheels_mode, reasons=reasons,
+                locked=lock(roots, python=python, reasons=reasons))
+
+
+def write_wheels(plan: Plan, wheels: Path) -> None:
+    """Wheels of what no index provides (and of everything with wheels=all) into ``wheels``;
+    each lock entry is marked as installed from its wheel."""
+    wheels.mkdir()
+    for entry in plan.locked.values():
+        dist = _distribution(entry.name)
+        if dist is None:
+            continue
+        if not is_local(dist) and plan.wheels_mode != "all":
+            continue
+        if entry.version != dist.version:
+            raise DeploymentError(
+                f"{entry.name} {entry.version} is locked (the model's version), but "
+                f"{dist.version} is installed here and no index provides this copy.",
+                hint=f"pip install {entry.name}=={entry.version} here, or retrain.")
+        entry.wheel = _wheel_of(dist, wheels).name
+        entry.source = "wheel"
+    (wheels / "README.txt").write_text(
+        "Wheels installed by the Dockerfile (--find-links): packages no index provides"
+        + (", and with wheels=all every package (an offline build)." if
+           plan.wheels_mode == "all" else ".") + "\n")
+
+
+def lock_text(plan: Plan) -> str:
+    """requirements.lock: a header saying what it is for, then one pinned line per package."""
+    from . import __version__
+
+    manifest = plan.manifest
+    lines = [f"# {LOCK_FILE}: written by kepler-serve {__version__} for {manifest.name} "
+             f"{plan.version_label}",
+             f"# Python {plan.python}, Linux {platform.machine() or 'x86_64'}. Install exactly "
+             f"this: pip install --no-deps --find-links ./{WHEELS} -r {LOCK_FILE}",
+             "# The model's own packages (its manifest): "
+             + ", ".join(sorted(n for n, r in plan.reasons.items() if r == "model"))]
+    for entry in plan.locked.values():
+        why = ", ".join(sorted(r for r in entry.reasons if r)) or "asked"
+        lines.append(f"{entry.line():<60}  # {why}" if entry.source != "missing" else
+                     f"{entry.name}  # not installed here: pip resolves it ({why})")
+    return "\n".join(lines) + "\n"
+
+
+def write_files(plan: Plan, staging: Path) -> None:
+    """The lock, Dockerfile, entrypoint, .dockerignore and kepler-build.json."""
+    from . import __version__
+
+    manifest = plan.manifest
+    (staging / LOCK_FILE).write_text(lock_text(plan))
+    tag = manifest.name.lower().replace("_", "-").replace(".", "-")
+    (staging / "Dockerfile").write_text(DOCKERFILE.format(
+        model=manifest.name, version_label=plan.version_label, serve_version=__version__,
+        tag=tag, base_image=plan.base_image, lock=LOCK_FILE, wheels=WHEELS,
+        no_index="--no-index " if plan.wheels_mode == "all" else "", model_dir=MODEL,
+        entrypoint=ENTRYPOINT, info=INFO_FILE, healthcheck=HEALTHCHECK))
+    (staging / ENTRYPOINT).write_text(ENTRYPOINT_CODE.format(serve_version=__version__,
+                                                             model_dir=MODEL))
+    (staging / ".dockerignore").write_text("**/__pycache__\n")
+    info = {
+        "model": manifest.name, "version": manifest.version, "python": plan.python,
+        "base_image": plan.base_image, "kepler_serve": __version__, "wheels": plan.wheels_mode,
+        "packages": {e.name: {"version": e.version, "source": e.source, "wheel": e.wheel,
+                              "reasons": e.reasons} for e in plan.locked.values()},
+        "not_installed_here": plan.missing, "port": 8080, "health": "/health",
+        "ready": "/ready", "entrypoint": ENTRYPOINT,
+    }
+    (staging / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def build_context(model: Path, out: Path, options: Mapping[str, Any] | None = None) -> Path:
+    """Write the build context of the model in artifact folder ``model`` into ``out``: planned
+    first, written into a staging folder next to ``out``, then moved into place, so a failed
+    build leaves nothing half-written."""
+    if out.exists() and any(out.iterdir()):
+        raise DeploymentError(f"{out} exists and is not empty.",
+                              hint="Choose a new folder for the build context.")
+    chosen = plan(model, options)
     staging = Path(tempfile.mkdtemp(prefix=".kepler-build-", dir=out.parent
                                     if out.parent.is_dir() else None))
     try:
-        wheels = staging / WHEELS
-        wheels.mkdir()
-        for entry in locked.values():
-            dist = _distribution(entry.name)
-            if dist is None:
-                continue
-            local = is_local(dist)
-            if not local and wheels_mode != "all":
-                continue
-            if entry.version != dist.version:
-                raise DeploymentError(
-                    f"{entry.name} {entry.version} is locked (the model's version), but "
-                    f"{dist.version} is installed here and no index provides this copy.",
-                    hint=f"pip install {entry.name}=={entry.version} here, or retrain.")
-            entry.wheel = _wheel_of(dist, wheels).name
-            entry.source = "wheel"
-        (wheels / "README.txt").write_text(
-            "Wheels installed by the Dockerfile (--find-links): packages no index provides"
-            + (", and with wheels=all every package (an offline build)." if
-               wheels_mode == "all" else ".") + "\n")
+        write_wheels(chosen, staging / WHEELS)
         shutil.copytree(model, staging / MODEL)
-        version_label = f"version {manifest.version}" if manifest.version is not None else \
-            "(unsaved)"
-        header = [f"# {LOCK_FILE}: written by kepler-serve {__version__} for {manifest.name} "
-                  f"{version_label}",
-                  f"# Python {python}, Linux {platform.machine() or 'x86_64'}. Install exactly "
-                  f"this: pip install --no-deps --find-links ./{WHEELS} -r {LOCK_FILE}",
-                  "# The model's own packages (its manifest): "
-                  + ", ".join(sorted(n for n, r in reasons.items() if r == "model"))]
-        lines = [*header]
-        for entry in locked.values():
-            why = ", ".join(sorted(r for r in entry.reasons if r)) or "asked"
-            lines.append(f"{entry.line():<60}  # {why}" if entry.source != "missing" else
-                         f"{entry.name}  # not installed here: pip resolves it ({why})")
-        (staging / LOCK_FILE).write_text("\n".join(lines) + "\n")
-        tag = manifest.name.lower().replace("_", "-").replace(".", "-")
-        (staging / "Dockerfile").write_text(DOCKERFILE.format(
-            model=manifest.name, version_label=version_label, serve_version=__version__,
-            tag=tag, base_image=base_image, lock=LOCK_FILE, wheels=WHEELS,
-            no_index="--no-index " if wheels_mode == "all" else "", model_dir=MODEL,
-            entrypoint=ENTRYPOINT, info=INFO_FILE, healthcheck=HEALTHCHECK))
-        (staging / ENTRYPOINT).write_text(ENTRYPOINT_CODE.format(serve_version=__version__,
-                                                                 model_dir=MODEL))
-        (staging / ".dockerignore").write_text("**/__pycache__\n")
-        info = {
-            "model": manifest.name, "version": manifest.version, "python": python,
-            "base_image": base_image, "kepler_serve": __version__, "wheels": wheels_mode,
-            "packages": {e.name: {"version": e.version, "source": e.source, "wheel": e.wheel,
-                                  "reasons": e.reasons} for e in locked.values()},
-            "not_installed_here": missing, "port": 8080, "health": "/health",
-            "ready": "/ready", "entrypoint": ENTRYPOINT,
-        }
-        (staging / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+        write_files(chosen, staging)
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.exists():
             out.rmdir()
@@ -454,6 +497,6 @@ def build_context(model: Path, out: Path, options: Mapping[str, Any] | None = No
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    if missing:
-        log.warning("not installed here, so not pinned: %s", ", ".join(missing))
+    if chosen.missing:
+        log.warning("not installed here, so not pinned: %s", ", ".join(chosen.missing))
     return out

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kepler.errors import KeplerError
-from kepler.records import CheckResult
+from kepler.api import CheckResult, KeplerError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -22,18 +21,28 @@ def validate(config: Any) -> Iterator[CheckResult]:
                           status="warn", detail=f"serve.host is {serve.host} and no api_key",
                           hint="Set serve.api_key: ${secret:serve-api-key} (kepler secrets set "
                           "serve-api-key), or keep serve.host 127.0.0.1.")
+    chosen = serve.prediction_sink()
+    if chosen is not None:
+        yield _log_sink(config, chosen[0])
     if serve.log_to_splunk:
         yield _prediction_log(config, serve)
     yield from _pipelines(config)
 
 
-def _prediction_log(config: Any, serve: Any) -> CheckResult:
-    check = "serve: prediction logging to Splunk configured"
+def _log_sink(config: Any, name: str) -> CheckResult:
+    from kepler.api import SinkSpec, choose
+
+    check = f"serve: prediction log sink {name} installed"
     try:
-        import kepler_splunk  # noqa: F401
-    except ImportError:
-        return CheckResult(check=check, status="fail", detail="kepler-splunk is not installed",
-                           hint="pip install 'kepler-serve[splunk]'")
+        choose(SinkSpec, name, config=config)
+    except KeplerError as exc:
+        return CheckResult(check=check, status="fail", detail=exc.message, hint=exc.hint or "")
+    return CheckResult(check=check, status="pass")
+
+
+def _prediction_log(config: Any, serve: Any) -> CheckResult:
+    """The Splunk shorthand's own configuration: a HEC token for the connection."""
+    check = "serve: prediction logging to Splunk configured"
     try:
         connection = config.section("splunk").connection(serve.connection)
     except KeplerError as exc:
@@ -50,7 +59,7 @@ def _pipelines(config: Any) -> Iterator[CheckResult]:
         pipelines = config.section("pipelines").root
     except KeplerError:
         return
-    from kepler.registry import resolve_models
+    from kepler.api import resolve_models
 
     for name, pipeline in pipelines.items():
         check = f"pipeline {name}: model {pipeline.model} exists"

@@ -21,23 +21,25 @@ import click
 @click.option("--host", help="Interface to bind (default: serve.host, 127.0.0.1).")
 @click.option("--api-key-env", metavar="VARIABLE",
               help="Require the API key held in this environment variable (or serve.api_key).")
+@click.option("--log-sink", help="Send every prediction through this sink (default: "
+              "serve.log_sink).")
 @click.option("--log-to-splunk/--no-log-to-splunk", default=None,
-              help="Send every prediction to Splunk HEC (default: serve.log_to_splunk).")
+              help="Shorthand: --log-sink splunk-hec (default: serve.log_to_splunk).")
 @click.option("--index", help="HEC index for the prediction log (default: serve.index).")
 @click.option("--fast-path/--no-fast-path", default=None,
               help="Score with the compiled fast path where possible (default: on).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(model: str, port: int | None, host: str | None, api_key_env: str | None,
-          log_to_splunk: bool | None, index: str | None, fast_path: bool | None,
-          log_level: str) -> None:
+          log_sink: str | None, log_to_splunk: bool | None, index: str | None,
+          fast_path: bool | None, log_level: str) -> None:
     """Serve MODEL (NAME, NAME:VERSION, NAME:ALIAS or a folder) as a REST API, in the foreground.
 
     POST /predict with {"instances": [{feature: value, ...}]}; Open Inference Protocol under
     /v2; /health, /ready, /metadata; the request schema in /docs. Stop with Ctrl-C or SIGTERM:
     requests in flight finish and queued predictions are sent.
     """
-    from kepler.errors import ConfigError
+    from kepler.api import ConfigError
 
     from .server import run, settings_from_config
 
@@ -47,8 +49,8 @@ def serve(model: str, port: int | None, host: str | None, api_key_env: str | Non
         if not api_key:
             raise ConfigError(f"--api-key-env {api_key_env}: that variable is not set.",
                               hint=f"export {api_key_env}=<a long random key> first.")
-    settings = settings_from_config(api_key=api_key, log_to_splunk=log_to_splunk, index=index,
-                                    fast_path=fast_path)
+    settings = settings_from_config(api_key=api_key, log_sink=log_sink,
+                                    log_to_splunk=log_to_splunk, index=index, fast_path=fast_path)
     run(model, host=host, port=port, settings=settings, log_level=log_level,
         announce=lambda text: click.echo(text, err=True))
 
@@ -57,7 +59,7 @@ def serve(model: str, port: int | None, host: str | None, api_key_env: str | Non
 
 
 def _show(report: Any, as_json: bool, preview: int = 0) -> None:
-    from kepler.cli.output import echo_json, echo_table
+    from kepler.api import echo_json, echo_table
 
     if as_json:
         echo_json(report.to_dict())
@@ -72,52 +74,80 @@ def _show(report: Any, as_json: bool, preview: int = 0) -> None:
 
 @click.command()
 @click.argument("model")
-@click.option("--spl", help="A Splunk search whose results are scored (needs kepler-splunk).")
-@click.option("--earliest", help="With --spl: earliest time (-1h, @d, ISO 8601...).")
-@click.option("--latest", help="With --spl: latest time.")
+@click.option("--connector", help="The connector that reads --query (default: data.connector, "
+              "or the only one installed).")
+@click.option("--query", help="What the connector reads (a search, a path, a table...).")
+@click.option("--spl", help="Shorthand: --query for the Splunk connector (kepler-splunk).")
+@click.option("--earliest", help="Earliest time, for time-ranged sources (-1h, @d, ISO 8601...).")
+@click.option("--latest", help="Latest time.")
 @click.option("--connection", help="Named Splunk connection (splunk.connections.NAME).")
 @click.option("--input", "input_path", type=click.Path(exists=True, dir_okay=False,
                                                        path_type=Path),
-              help="Or: a table to score (.parquet, .csv, .json, .jsonl).")
+              help="Shorthand: a table to score (.parquet, .csv, .json, .jsonl), read by the "
+              "file connector.")
+@click.option("--sink", help="Write one prediction event per row through this sink.")
+@click.option("--sink-option", "sink_option", multiple=True, metavar="KEY=VALUE",
+              help="An option of the sink's write (repeatable; values read as YAML).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the scored table here (.parquet, .csv or .jsonl).")
-@click.option("--to-splunk", is_flag=True, help="Write one prediction event per row to HEC.")
+@click.option("--to-splunk", is_flag=True, help="Shorthand: --sink splunk-hec.")
 @click.option("--index", help="With --to-splunk: the HEC index.")
 @click.option("--sourcetype", default="_json", show_default=True)
 @click.option("--keep", help="Comma-separated columns to copy next to each prediction "
               "(asset ids...).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def predict(model: str, spl: str | None, earliest: str | None, latest: str | None,
-            connection: str | None, input_path: Path | None, output: Path | None,
-            to_splunk: bool, index: str | None, sourcetype: str, keep: str | None,
-            as_json: bool) -> None:
-    """Batch-score MODEL on SPL results or a table; predictions to Splunk or a file.
+def predict(model: str, as_json: bool, **given: Any) -> None:
+    """Batch-score MODEL on a connector's data or a table; predictions to a sink or a file.
 
     \b
+    kepler predict pump-failure:prod --connector splunk --query "search index=pumps" \\
+        --earliest -1h --sink splunk-hec --sink-option index=ml_predictions --keep asset_id
     kepler predict pump-failure:prod --spl "search index=pumps" --earliest -1h \\
         --to-splunk --index ml_predictions --keep asset_id
     kepler predict pump-failure --input new.parquet --output scored.parquet
     """
-    from kepler.errors import KeplerError
+    from kepler.api import KeplerError
 
     from .batch import batch_score
 
-    if index and not to_splunk:
-        raise click.UsageError("--index goes with --to-splunk.")
-    if (earliest or latest or connection) and not spl and not to_splunk:
-        raise click.UsageError("--earliest, --latest and --connection go with --spl.")
+    options = _predict_options(**given)
     try:
-        report = batch_score(model, spl=spl, earliest=earliest, latest=latest,
-                             connection=connection, input=input_path, output=output,
-                             to_splunk=to_splunk, index=index, sourcetype=sourcetype,
-                             keep=[c.strip() for c in keep.split(",") if c.strip()]
-                             if keep else ())
+        report = batch_score(model, **options)
     except KeplerError as exc:
         if "exactly one of" in exc.message:
-            raise click.UsageError("Give the data with exactly one of --spl SEARCH or "
-                                   "--input FILE.") from None
+            raise click.UsageError("Give the data with exactly one of --connector/--query, "
+                                   "--spl SEARCH or --input FILE.") from None
+        if "to one place" in exc.message:
+            raise click.UsageError("Give one of --sink, --to-splunk or --output.") from None
         raise
-    _show(report, as_json, preview=0 if (output or to_splunk) else 10)
+    _show(report, as_json, preview=0 if (options["output"] or options["to_splunk"] or
+                                         options["sink"]) else 10)
+
+
+def _predict_options(*, connector: str | None, query: str | None, spl: str | None,
+                     earliest: str | None, latest: str | None, connection: str | None,
+                     input_path: Path | None, sink: str | None, sink_option: tuple[str, ...],
+                     output: Path | None, to_splunk: bool, index: str | None,
+                     sourcetype: str, keep: str | None) -> dict[str, Any]:
+    """``kepler predict``'s options as :func:`~kepler_serve.batch.batch_score` arguments,
+    refusing combinations that mean nothing."""
+    from kepler.api import parse_key_values
+
+    if index and not to_splunk:
+        raise click.UsageError("--index goes with --to-splunk (or --sink-option index=...).")
+    if sink_option and not sink:
+        raise click.UsageError("--sink-option goes with --sink.")
+    if connector and not query:
+        raise click.UsageError("--connector goes with --query.")
+    if connection and not (spl or to_splunk):
+        raise click.UsageError("--connection goes with --spl or --to-splunk.")
+    if (earliest or latest) and not (spl or query):
+        raise click.UsageError("--earliest and --latest go with --query or --spl.")
+    return {"query": query, "connector": connector, "spl": spl, "earliest": earliest,
+            "latest": latest, "connection": connection, "input": input_path, "sink": sink,
+            "sink_options": parse_key_values(sink_option), "output": output,
+            "to_splunk": to_splunk, "index": index, "sourcetype": sourcetype,
+            "keep": [c.strip() for c in keep.split(",") if c.strip()] if keep else ()}
 
 
 # --- pipelines --------------------------------------------------------------------------------
@@ -131,15 +161,16 @@ def pipeline() -> None:
     pipelines:
       hourly-pump-scores:
         model: pump-failure:prod
-        spl: search index=pumps
+        connector: splunk
+        query: search index=pumps
         earliest: -1h
         schedule: "5 * * * *"
-        destination: {type: splunk, index: ml_predictions}
+        destination: {sink: splunk-hec, options: {index: ml_predictions}}
     """
 
 
 def _pipelines() -> dict[str, Any]:
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     return dict(load().section("pipelines").root)
 
@@ -148,7 +179,7 @@ def _pipelines() -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_command(as_json: bool) -> None:
     """The pipelines of kepler.yml."""
-    from kepler.cli.output import echo_json, echo_table
+    from kepler.api import echo_json, echo_table
 
     pipelines = _pipelines()
     if as_json:
@@ -160,10 +191,9 @@ def list_command(as_json: bool) -> None:
         return
     rows = []
     for name, p in pipelines.items():
-        source = f"spl: {p.spl}" if p.spl else f"file: {p.input}"
-        target = (f"splunk:{p.destination.index or 'default'}" if p.destination.type == "splunk"
-                  else f"file:{p.destination.path}")
-        rows.append((name, p.model, source, p.schedule or "-", target))
+        source = f"spl: {p.spl}" if p.spl else f"file: {p.input}" if p.input else \
+            f"{p.connector or 'connector'}: {p.query}"
+        rows.append((name, p.model, source, p.schedule or "-", p.destination.label()))
     echo_table(("Pipeline", "Model", "Data", "Schedule", "Destination"), rows)
 
 
@@ -180,7 +210,7 @@ def run_command(name: str, as_json: bool) -> None:
 @pipeline.command("cron")
 def cron_command() -> None:
     """Crontab lines running each scheduled pipeline (paste into 'crontab -e')."""
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     config = load()
     project = config.project_dir or Path.cwd()

@@ -7,17 +7,20 @@
       api_key: ${secret:serve-api-key}   # then every request but health checks needs X-API-Key
       max_batch: 10000                # instances per request
       max_body_bytes: 20000000
-      log_to_splunk: true             # every prediction to HEC, in the background
-      index: ml_predictions
+      log_sink: jsonl                 # every prediction through this sink, in the background
+      log_sink_options: {path: preds.jsonl}
+      # or the Splunk shorthand: log_to_splunk: true + index: ml_predictions (sink splunk-hec)
 
     pipelines:
       hourly-pump-scores:
         model: pump-failure:prod
-        spl: search index=pumps
+        connector: splunk             # any installed connector; spl: is its shorthand
+        query: search index=pumps
         earliest: -1h
         latest: now
         schedule: "5 * * * *"         # cron, for your scheduler: kepler pipeline cron
-        destination: {type: splunk, index: ml_predictions}
+        destination: {sink: splunk-hec, options: {index: ml_predictions}}
+        # shorthands: destination: {type: splunk, index: ...} or {type: file, path: out.csv}
 
 Environment variables override as everywhere: ``KEPLER_SERVE__PORT``,
 ``KEPLER_SERVE__LOG_TO_SPLUNK=true``, ``KEPLER_PIPELINES__HOURLY-PUMP-SCORES__MODEL``...
@@ -26,7 +29,7 @@ Environment variables override as everywhere: ``KEPLER_SERVE__PORT``,
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -66,9 +69,15 @@ class ServeSettings(BaseModel):
     access_log: bool = Field(default=True, description="One JSON line per request on stderr.")
     graceful_seconds: float = Field(default=10.0, gt=0, description="On SIGTERM: seconds to "
                                     "finish requests in flight and send queued predictions.")
-    # --- prediction logging to Splunk -------------------------------------------------------
-    log_to_splunk: bool = Field(default=False, description="Send every prediction (inputs, "
-                                "output, version, latency) to Splunk HEC in the background.")
+    # --- prediction logging ------------------------------------------------------------------
+    log_sink: str | None = Field(default=None, description="Send every prediction (inputs, "
+                                 "output, version, latency) through this sink in the "
+                                 "background.", examples=["splunk-hec", "jsonl"])
+    log_sink_options: dict[str, Any] = Field(default_factory=dict, description="Options "
+                                             "given to the sink's write.",
+                                             examples=[{"path": "preds.jsonl"}])
+    log_to_splunk: bool = Field(default=False, description="Shorthand for log_sink: "
+                                "splunk-hec with index, sourcetype, source and connection.")
     index: str | None = Field(default=None, description="HEC index for predictions (default: "
                               "the HEC token's).", examples=["ml_predictions"])
     sourcetype: str = "_json"
@@ -78,8 +87,28 @@ class ServeSettings(BaseModel):
     log_queue: int = Field(default=50_000, ge=1, description="Predictions waiting to be sent; "
                            "beyond that new ones are dropped and counted, never blocking a "
                            "request.")
-    log_batch: int = Field(default=5_000, ge=1, description="Most predictions per HEC write.")
-    log_interval: float = Field(default=1.0, gt=0, description="Seconds between HEC writes.")
+    log_batch: int = Field(default=5_000, ge=1, description="Most predictions per sink write.")
+    log_interval: float = Field(default=1.0, gt=0, description="Seconds between sink writes.")
+
+    @model_validator(mode="after")
+    def _one_log_sink(self) -> ServeSettings:
+        if self.log_to_splunk and self.log_sink not in (None, "splunk-hec"):
+            raise ValueError(f"log_to_splunk is the splunk-hec sink, but log_sink is "
+                             f"{self.log_sink!r}: set one of them")
+        return self
+
+    def prediction_sink(self) -> tuple[str, dict[str, Any]] | None:
+        """The sink the prediction log writes through and its options, shorthands resolved;
+        None when predictions are not logged."""
+        if self.log_to_splunk or (self.log_sink == "splunk-hec" and not self.log_sink_options):
+            options: dict[str, Any] = {"index": self.index, "sourcetype": self.sourcetype,
+                                       "source": self.source, "connection": self.connection,
+                                       "progress": False}
+            options = {k: v for k, v in options.items() if v is not None}
+            return "splunk-hec", {**options, **self.log_sink_options}
+        if self.log_sink is None:
+            return None
+        return self.log_sink, dict(self.log_sink_options)
 
 
 _CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$|^[A-Za-z,]+$")
@@ -88,11 +117,18 @@ _CRON_ALIASES = {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annual
 
 
 class Destination(BaseModel):
-    """Where a pipeline's predictions go."""
+    """Where a pipeline's predictions go: a sink (``{sink: NAME, options: {...}}``), or the
+    shorthands ``{type: splunk, index: ...}`` (the splunk-hec sink) and ``{type: file, path:
+    ...}`` (a scored table written by kepler-serve)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["splunk", "file"] = "splunk"
+    sink: str | None = Field(default=None, description="Any installed sink, given one "
+                             "prediction event per row.", examples=["splunk-hec", "jsonl"])
+    options: dict[str, Any] = Field(default_factory=dict, description="sink: options of its "
+                                    "write.")
+    type: Literal["splunk", "file"] | None = Field(default=None, description="Shorthands: "
+                                                   "splunk (sink splunk-hec), file (path).")
     index: str | None = Field(default=None, description="splunk: the HEC index.")
     sourcetype: str = "_json"
     source: str = "kepler-batch"
@@ -108,19 +144,55 @@ class Destination(BaseModel):
             raise ValueError("must end in .parquet, .csv or .jsonl")
         return value
 
+    @model_validator(mode="after")
+    def _sink_or_type(self) -> Destination:
+        if self.sink is not None and self.type is not None:
+            raise ValueError("give sink (with options) or type, not both")
+        if self.options and self.sink is None:
+            raise ValueError("options go with sink")
+        return self
+
+    def resolved(self) -> tuple[str, str | None, dict[str, Any]]:
+        """(``"sink"`` or ``"file"``, the sink's name or the file's path, the sink's
+        options), shorthands resolved (no type and no sink: Splunk, as before)."""
+        if self.sink is not None:
+            return "sink", self.sink, dict(self.options)
+        if self.type == "file":
+            return "file", self.path, {}
+        options = {"index": self.index, "sourcetype": self.sourcetype, "source": self.source,
+                   "connection": self.connection, "progress": False}
+        return "sink", "splunk-hec", {k: v for k, v in options.items() if v is not None}
+
+    def label(self) -> str:
+        """What ``kepler pipeline list`` shows."""
+        kind, name, _options = self.resolved()
+        if kind == "file":
+            return f"file:{name}"
+        if name == "splunk-hec" and self.sink is None:
+            return f"splunk:{self.index or 'default'}"
+        return f"sink:{name}"
+
 
 class Pipeline(BaseModel):
-    """One batch scoring job: data in (SPL or a file), a model, predictions out."""
+    """One batch scoring job: data in (a connector's query; spl and input are the Splunk and
+    file shorthands), a model, predictions out."""
 
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(description="NAME, NAME:VERSION, NAME:ALIAS or an artifact folder.",
                        examples=["pump-failure:prod"])
-    spl: str | None = Field(default=None, examples=["search index=pumps"])
+    connector: str | None = Field(default=None, description="The connector that runs query "
+                                  "(default: data.connector, or the only one installed).",
+                                  examples=["splunk", "file"])
+    query: str | None = Field(default=None, description="What the connector reads.",
+                              examples=["search index=pumps"])
+    spl: str | None = Field(default=None, description="Shorthand: query run by the connector "
+                            "of --spl (splunk).", examples=["search index=pumps"])
     earliest: str | None = Field(default=None, examples=["-1h"])
     latest: str | None = Field(default=None, examples=["now"])
     connection: str | None = Field(default=None, description="Named Splunk connection for spl.")
-    input: str | None = Field(default=None, description="Or: a table file to score.")
+    input: str | None = Field(default=None, description="Shorthand: a table file to score "
+                              "(the file connector).")
     keep: list[str] = Field(default_factory=list, description="Columns copied next to each "
                             "prediction (ids, _time); with splunk they ride in the event.")
     schedule: str | None = Field(default=None, description="Cron expression (5 fields, or "
@@ -145,8 +217,11 @@ class Pipeline(BaseModel):
 
     @model_validator(mode="after")
     def _source_and_destination(self) -> Pipeline:
-        if (self.spl is None) == (self.input is None):
-            raise ValueError("give exactly one of spl (a Splunk search) or input (a file)")
+        if sum(x is not None for x in (self.query, self.spl, self.input)) != 1:
+            raise ValueError("give exactly one of query (with connector), spl (a Splunk "
+                             "search) or input (a file)")
+        if self.connector is not None and self.query is None:
+            raise ValueError("connector goes with query")
         if self.destination.type == "file" and not self.destination.path:
             raise ValueError("destination.type file needs destination.path")
         return self

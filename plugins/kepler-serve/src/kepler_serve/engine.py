@@ -1,5 +1,6 @@
-"""Scoring validated records with any Kepler model: the fast path where it exists, else the
-model's own ``predict`` on a DataFrame (any framework, through its format plugin)."""
+"""Scoring validated records with any Kepler model: the model format's compiled scorer where it
+offers one and it proved identical (:mod:`kepler_serve.fastpath`), else the model's own
+``predict`` on a DataFrame (any framework, through its format plugin)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .fastpath import predict_and_proba
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ class Scorer:
         scores = None
         if self.fast is not None:
             if self.probabilities:
-                predicted, proba = self.fast.predict_and_proba(rows)
+                predicted, proba = predict_and_proba(self.fast, rows)
                 predictions, probabilities = _plain(predicted), _plain(proba)
             else:
                 predictions, probabilities = _plain(self.fast.predict(rows)), None

@@ -33,8 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kepler.errors import DeploymentError, DeploymentNotFoundError
-from kepler.records import Deployment
+from kepler.api import Deployment, DeploymentError, DeploymentNotFoundError
 
 TARGET = "local"
 READY_TIMEOUT = 120.0
@@ -116,7 +115,7 @@ class LocalDeployer:
 
     @property
     def folder(self) -> Path:
-        from kepler.deployments import state_dir
+        from kepler.api import deployment_state_dir as state_dir
 
         return state_dir() / TARGET
 
@@ -278,7 +277,7 @@ class LocalDeployer:
         return key.get_secret_value() if key is not None else None
 
     def _start(self, name: str, folder: Path, options: dict[str, Any]) -> dict[str, Any]:
-        from kepler.artifact import read_manifest
+        from kepler.api import read_manifest
 
         from .config import ServeSettings
 
@@ -290,12 +289,15 @@ class LocalDeployer:
         if port_in_use(host, port):
             raise DeploymentError(f"Port {port} on {host} is in use.",
                                   hint="Pick another with --port, or leave it out for a free one.")
-        env = dict(os.environ)  # the user's KEPLER_SERVE__* variables apply; options win
+        from kepler.api import child_environment, use_selection
+
+        project = getattr(self.config, "project_dir", None)
+        # the command's environment and project (and the user's KEPLER_SERVE__* variables)
+        # apply to the server; options win
+        with use_selection(project=project):
+            env = child_environment()
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("PORT", None)
-        project = getattr(self.config, "project_dir", None)
-        if project is not None:
-            env["KEPLER_PROJECT"] = str(project)
         api_key = options.pop("api_key", None)
         api_key_env = options.pop("api_key_env", None)
         if api_key_env:

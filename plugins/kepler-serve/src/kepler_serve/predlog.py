@@ -1,13 +1,16 @@
-"""Prediction logging to Splunk: every served prediction, in the background, never in the way.
+"""The prediction log: every served prediction, through a sink, in the background, never in the
+way.
 
 A request hands its inputs, outputs and latency to :meth:`PredictionLog.submit`, which only puts
 them on a bounded queue (``serve.log_queue`` predictions) and returns: it never blocks, never
 raises, and when the queue is full it drops the batch and counts it. One thread takes what is
 queued every ``serve.log_interval`` seconds (at most ``serve.log_batch`` predictions at a time),
-shapes it with kepler-splunk's :func:`~kepler_splunk.predictions.prediction_frame` (the events the
-monitoring dashboard reads) and writes it with :func:`~kepler_splunk.results.to_splunk`, which
-retries and, while Splunk is unreachable, spools to disk; the next write delivers the spool.
-On shutdown, :meth:`close` sends what is still queued, within a deadline.
+shapes it as prediction events (:func:`kepler_serve.events.prediction_frame`) and writes it
+through the sink named by ``serve.log_sink`` (``kepler.api.sink``; ``serve.log_to_splunk`` is
+the ``splunk-hec`` shorthand, whose writer retries and spools to disk while Splunk is
+unreachable). A sink that raises loses nothing: the batch stays queued (it still counts
+against the bound) and is written again after a back-off. On shutdown, :meth:`close` sends what
+is still queued, within a deadline.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ class LogStats:
                 "last_error": self.last_error, **self.extra}
 
 
+#: Longest wait before writing again to a sink that raised (seconds).
+MAX_BACKOFF = 30.0
+
+
 @dataclass
 class _Item:
     rows: list[dict[str, Any]]
@@ -54,18 +61,18 @@ class _Item:
 
 
 class PredictionLog:
-    """A background writer of prediction events to Splunk HEC."""
+    """A background writer of prediction events through a sink.
 
-    def __init__(self, *, model: str, version: Any, index: str | None = None,
-                 sourcetype: str = "_json", source: str = "kepler-serve",
-                 connection: str | None = None, capacity: int = 50_000, batch: int = 5_000,
-                 interval: float = 1.0, writer: Any = None) -> None:
+    ``writer`` is what takes each frame of events: a :class:`kepler.api.Sink`'s ``write`` with
+    ``options`` (what :func:`from_settings` passes), or any callable taking the frame.
+    """
+
+    def __init__(self, *, model: str, version: Any, writer: Any,
+                 options: dict[str, Any] | None = None, capacity: int = 50_000,
+                 batch: int = 5_000, interval: float = 1.0) -> None:
         self.model = model
         self.version = None if version is None else str(version)
-        self.index = index
-        self.sourcetype = sourcetype
-        self.source = source
-        self.connection = connection
+        self.options = dict(options or {})
         self.capacity = capacity
         self.batch = batch
         self.interval = interval
@@ -74,7 +81,10 @@ class PredictionLog:
         self._pending = 0  # predictions queued, not yet taken (the capacity is counted in rows)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._writer = writer or self._to_splunk
+        self._writer = writer
+        self._retry: list[_Item] = []  # taken, not yet written: the sink raised
+        self._failures = 0
+        self._next_try = 0.0
         self._thread = threading.Thread(target=self._run, name="kepler-prediction-log",
                                         daemon=True)
         self._thread.start()
@@ -98,8 +108,10 @@ class PredictionLog:
     # --- the writer thread ------------------------------------------------------------------
 
     def _take(self) -> list[_Item]:
-        items: list[_Item] = []
-        rows = 0
+        """The next batch: what a failed write left first, then the queue. The rows stay
+        counted against the capacity until they are written (:meth:`_done`)."""
+        items, self._retry = self._retry, []
+        rows = sum(len(i.predictions) for i in items)
         while rows < self.batch:
             try:
                 item = self._queue.get_nowait()
@@ -107,44 +119,68 @@ class PredictionLog:
                 break
             items.append(item)
             rows += len(item.predictions)
-        with self._lock:
-            self._pending -= rows
         return items
+
+    def _done(self, items: list[_Item]) -> None:
+        with self._lock:
+            self._pending -= sum(len(i.predictions) for i in items)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self._drain(deadline=None)
 
     def _drain(self, deadline: float | None) -> None:
+        """Write what is queued: one pass on the writer thread's tick (None), or until the
+        queue is empty or ``deadline`` at shutdown, where a raising sink gets three more tries
+        a moment apart."""
+        tries = 3
         while deadline is None or time.monotonic() < deadline:
+            if deadline is None and time.monotonic() < self._next_try:
+                return  # backing off a sink that raised
             items = self._take()
             if not items:
                 return
-            self._write(items)
+            if not self._write(items):
+                self._retry = items
+                tries -= 1
+                if deadline is None or tries <= 0:
+                    return
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+                continue
             if deadline is None and self._queue.qsize() == 0:
                 return
 
-    def _write(self, items: list[_Item]) -> None:
+    def _write(self, items: list[_Item]) -> bool:
+        """Write ``items`` through the sink; False (they are kept) when it raised."""
         count = sum(len(i.predictions) for i in items)
         try:
-            report = self._writer(self._frame(items))
+            report = self._writer(self._frame(items), **self.options)
         except Exception as exc:  # never let the log take the server down
-            self.stats.failed += count
+            self._failures += 1
+            self._next_try = time.monotonic() + min(MAX_BACKOFF,
+                                                    self.interval * 2 ** self._failures)
             self.stats.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("prediction log: %d prediction(s) not written: %s", count,
-                        self.stats.last_error)
-            return
+            self.stats.extra["retrying"] = count
+            log.warning("prediction log: %d prediction(s) not written yet (will retry): %s",
+                        count, self.stats.last_error)
+            return False
+        self._failures = 0
+        self.stats.extra["retrying"] = 0
+        self._done(items)
         self.stats.writes += 1
         self.stats.sent += int(getattr(report, "sent", count))
         self.stats.spooled += int(getattr(report, "spooled", 0))
         failed = getattr(report, "failed", [])
         self.stats.failed += len(failed) if isinstance(failed, list) else int(failed or 0)
         if getattr(report, "spooled", 0):
-            self.stats.last_error = "Splunk HEC unreachable: predictions spooled on disk"
+            self.stats.last_error = "the sink's destination is unreachable: predictions " \
+                "spooled on disk by the sink"
+        return True
 
     def _frame(self, items: list[_Item]) -> Any:
         import pandas as pd
-        from kepler_splunk.predictions import prediction_frame
+
+        from .events import prediction_frame
 
         frames = []
         for item in items:
@@ -155,12 +191,6 @@ class PredictionLog:
                 latency_ms=item.latency_ms, probabilities=item.confidence,
                 time=[item.time] * len(item.predictions), batch_id=item.batch_id))
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-
-    def _to_splunk(self, frame: Any) -> Any:
-        from kepler_splunk.results import to_splunk
-
-        return to_splunk(frame, index=self.index, sourcetype=self.sourcetype, source=self.source,
-                         connection=self.connection, progress=False)
 
     # --- shutdown ---------------------------------------------------------------------------
 
@@ -173,36 +203,48 @@ class PredictionLog:
         self._thread.join(timeout)
         deadline = time.monotonic() + max(0.0, timeout)
         self._drain(deadline=deadline)
-        left = self._queue.qsize()
+        unwritten = self._retry
+        self._retry = []
+        failed = sum(len(i.predictions) for i in unwritten)
+        if failed:
+            self.stats.failed += failed
+            self._done(unwritten)
+            log.warning("prediction log: the sink still refused %d prediction(s) at shutdown: "
+                        "%s", failed, self.stats.last_error)
+        left = self._take()
         if left:
-            lost = sum(len(i.predictions) for i in self._take())
+            lost = sum(len(i.predictions) for i in left)
+            self._done(left)
             self.stats.dropped += lost
             log.warning("prediction log: %d prediction(s) still queued at shutdown were dropped",
                         lost)
 
 
-def from_settings(settings: Any, model: Any) -> PredictionLog | None:
-    """The prediction log the ``serve`` settings ask for, or None; checks that kepler-splunk is
-    installed and HEC is configured before the server starts."""
-    if not settings.log_to_splunk:
+def from_settings(settings: Any, model: Any, *, config: Any = None) -> PredictionLog | None:
+    """The prediction log the ``serve`` settings ask for (``log_sink``, or the
+    ``log_to_splunk`` shorthand), or None. The sink is looked up and built before the server
+    starts, so a sink that is not installed stops it with the install hint."""
+    chosen = settings.prediction_sink()
+    if chosen is None:
         return None
-    from kepler.errors import ConfigError
+    from kepler.api import load_config, sink
 
-    try:
-        import kepler_splunk.predictions
-        import kepler_splunk.results  # noqa: F401
-    except ImportError as exc:
-        raise ConfigError("serve.log_to_splunk is on, but kepler-splunk is not installed.",
-                          hint="pip install 'kepler-serve[splunk]' (or kepler-splunk), or set "
-                          "serve.log_to_splunk: false") from exc
-    from kepler.config import load
+    name, options = chosen
+    config = config if config is not None else load_config()
+    target = sink(name, config=config)
+    if settings.log_to_splunk:
+        _check_hec_token(config, settings.connection)
+    log.info("prediction log: sink %s", name)
+    return PredictionLog(model=model.name, version=model.version, writer=target.write,
+                         options=options, capacity=settings.log_queue,
+                         batch=settings.log_batch, interval=settings.log_interval)
 
-    connection = load().section("splunk").connection(settings.connection)
-    if connection.hec_token is None:
+
+def _check_hec_token(config: Any, connection: str | None) -> None:
+    """The Splunk shorthand fails at start, not at the first write, without a HEC token."""
+    from kepler.api import ConfigError
+
+    if config.section("splunk").connection(connection).hec_token is None:
         raise ConfigError("serve.log_to_splunk is on, but no HEC token is configured.",
                           hint="Set splunk.hec_token (kepler secrets set hec-token, then "
                           "hec_token: ${secret:hec-token}) or KEPLER_SPLUNK__HEC_TOKEN.")
-    return PredictionLog(model=model.name, version=model.version, index=settings.index,
-                         sourcetype=settings.sourcetype, source=settings.source,
-                         connection=settings.connection, capacity=settings.log_queue,
-                         batch=settings.log_batch, interval=settings.log_interval)

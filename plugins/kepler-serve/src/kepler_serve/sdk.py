@@ -13,8 +13,8 @@ def to_local(model: Any, *, name: str | None = None, port: int | None = None,
     background and return the :class:`~kepler.records.Deployment` once it answers.
 
     An unsaved model is saved to the registry first. ``options``: ``host``, ``api_key``,
-    ``api_key_env``, ``timeout`` and any ``serve`` setting (``log_to_splunk=True``,
-    ``index="ml_predictions"``...).
+    ``api_key_env``, ``timeout`` and any ``serve`` setting (``log_sink="jsonl"``,
+    ``log_sink_options={"path": "preds.jsonl"}``, ``log_to_splunk=True``...).
 
     Example::
 
@@ -23,11 +23,11 @@ def to_local(model: Any, *, name: str | None = None, port: int | None = None,
         kp.deploy.predict(dep.name, df.head(5))
         kp.deploy.delete(dep.name)
     """
-    from kepler.deployments import create
+    from kepler.api import create_deployment
 
     if port is not None:
         options["port"] = port
-    return create(model, target="local", name=name, replace=replace, **options)
+    return create_deployment(model, target="local", name=name, replace=replace, **options)
 
 
 def serve(model: Any, *, host: str | None = None, port: int | None = None,

@@ -3,7 +3,7 @@ entrypoint and local deployments all end in :func:`run`.
 
 uvicorn serves the app with one worker (uvloop and httptools where installed). On SIGTERM or
 Ctrl-C it stops accepting connections, lets requests in flight finish (``serve.graceful_seconds``)
-and then the app's shutdown sends the predictions still queued for Splunk.
+and then the app's shutdown sends the predictions still queued for the log's sink.
 """
 
 from __future__ import annotations
@@ -25,18 +25,18 @@ log = logging.getLogger(__name__)
 
 def load_model(ref: Any) -> Any:
     """A model from the registry (``NAME[:VERSION|ALIAS]``), an artifact folder, or as given."""
-    from kepler.model import Model
+    from kepler.api import Model
 
     if isinstance(ref, Model):
         return ref
-    from kepler.registry import load
+    from kepler.api import load_model as load
 
     return load(Path(ref) if isinstance(ref, Path) else str(ref))
 
 
 def settings_from_config(**overrides: Any) -> Any:
     """The ``serve`` section in force, with ``overrides`` (None values ignored) on top."""
-    from kepler.config import load
+    from kepler.api import load_config as load
 
     settings = load().section("serve")
     changes = {k: v for k, v in overrides.items() if v is not None}
@@ -55,7 +55,7 @@ def resolve_port(port: int | None, settings: Any) -> int:
     from_env = os.environ.get("PORT", "").strip()
     if from_env:
         if not from_env.isdigit() or not 1 <= int(from_env) <= 65535:
-            from kepler.errors import ConfigError
+            from kepler.api import ConfigError
 
             raise ConfigError(f"$PORT is {from_env!r}, not a port number.",
                               hint="Set PORT to a number between 1 and 65535, or unset it.")
@@ -98,7 +98,7 @@ def run(model: Any, *, host: str | None = None, port: int | None = None, setting
                f"http://{host}:{port}: POST /predict, /v2/models/{model.name}/infer"
                + (", docs at /docs" if settings.docs else "")
                + f"; scoring path: {state.scorer.path} ({state.scorer.fast_note})"
-               + ("; predictions logged to Splunk" if state.prediction_log else ""))
+               + ("; predictions logged through a sink" if state.prediction_log else ""))
     (announce or (lambda text: print(text, file=sys.stderr, flush=True)))(message)
     config = uvicorn.Config(
         app, host=host, port=port, workers=1, log_level=log_level, access_log=False,
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.model:
         parser.error("give the model (NAME[:VERSION] or a folder) or set KEPLER_MODEL")
-    from kepler.errors import KeplerError
+    from kepler.api import KeplerError
 
     try:
         run(args.model, host=args.host, port=args.port, log_level=args.log_level)
