@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kepler.errors import KeplerError
+from kepler.api import KeplerError
 
 if TYPE_CHECKING:
     import pandas as pd

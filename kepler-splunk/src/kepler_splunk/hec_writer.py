@@ -11,6 +11,11 @@
 - With indexer acknowledgement, every accepted request's ``ackId`` is polled on the writer's
   channel; a batch not acknowledged within ``hec_ack_timeout`` is sent again (at-least-once),
   which can duplicate it in Splunk: the report counts those rows as possible duplicates.
+- Ack polls are a few bytes and go uncompressed (an ack endpoint that cannot read a gzip body
+  answers 400 to every poll). When a poll is refused with a 4xx, acknowledgement is not
+  answering: resending would only multiply events Splunk already accepted, so nothing is resent
+  or spooled; the rows are counted as ``unacknowledged`` and the write raises :class:`HecError`
+  saying so, with the report attached.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ class WriteReport:
     #: to be found by their ``kepler_row_id``.
     duplicates: int = 0
     failed: list[FailedRow] = field(default_factory=list)
+    #: Events Splunk accepted whose indexing it could not confirm because acknowledgement did
+    #: not answer (a 4xx to the ack poll): neither resent nor spooled.
+    unacknowledged: int = 0
     #: Events waiting in the spool for the next write or ``kepler results flush``.
     spooled: int = 0
     #: Events delivered from the spool by this call.
@@ -81,7 +89,7 @@ class WriteReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.spooled
+        return not self.failed and not self.spooled and not self.unacknowledged
 
     @property
     def events_per_second(self) -> float:
@@ -91,6 +99,8 @@ class WriteReport:
         parts = [f"{self.rows:,} rows", f"{self.sent:,} events accepted"]
         if self.ack:
             parts.append(f"{self.acknowledged:,} acknowledged")
+        if self.unacknowledged:
+            parts.append(f"{self.unacknowledged:,} accepted but unacknowledged")
         if self.retried:
             parts.append(f"{self.retried:,} resent")
         if self.duplicates:
@@ -133,7 +143,7 @@ class HecWriter:
         import httpx
 
         if conn.hec_token is None:
-            from kepler.errors import ConfigError
+            from kepler.api import ConfigError
 
             raise ConfigError(
                 "No HEC token is configured.",
@@ -146,7 +156,7 @@ class HecWriter:
         self.ack = conn.hec_ack if ack is None else ack
         self.channel = str(uuid.uuid4())
         headers = {"Authorization": f"Splunk {conn.hec_token.get_secret_value()}",
-                   "Content-Encoding": "gzip", "Content-Type": "application/json"}
+                   "Content-Type": "application/json"}
         if self.ack:
             headers["X-Splunk-Request-Channel"] = self.channel
         self.client = httpx.Client(
@@ -263,7 +273,8 @@ class HecWriter:
 
         body = gzip.compress(batch.body(), compresslevel=GZIP_LEVEL)
         try:
-            response = self.client.post("/services/collector/event", content=body)
+            response = self.client.post("/services/collector/event", content=body,
+                                        headers={"Content-Encoding": "gzip"})
         except httpx.TransportError as exc:
             log.info("HEC request failed: %s", exc)
             return None
@@ -311,23 +322,17 @@ class HecWriter:
     # --- acknowledgement ----------------------------------------------------------------------
 
     def _drain_acks(self) -> None:
-        """Poll until every accepted batch is acknowledged, resent or spooled."""
-        import httpx
-        import orjson
-
+        """Poll until every accepted batch is acknowledged, resent or spooled, or until the ack
+        endpoint refuses a poll (then :meth:`_ack_refused` ends the write)."""
         while True:
             with self._lock:
                 pending = dict(self._pending)
             if not pending:
                 return
-            try:
-                response = self.client.post(
-                    "/services/collector/ack", params={"channel": self.channel},
-                    content=gzip.compress(orjson.dumps({"acks": sorted(pending)}), GZIP_LEVEL))
-                answers = orjson.loads(response.content).get("acks", {}) \
-                    if response.status_code == 200 else {}
-            except (httpx.TransportError, orjson.JSONDecodeError, AttributeError):
-                answers = {}
+            answers, refusal = self._poll(sorted(pending))
+            if refusal is not None:
+                self._ack_refused(*refusal)
+                return
             now = time.monotonic()
             for ack_id, entry in pending.items():
                 if answers.get(str(ack_id)) is True:
@@ -336,19 +341,73 @@ class HecWriter:
                         self.report.acknowledged += len(entry.batch.rows)
                     self._on_delivered(entry.batch)
                 elif now - entry.sent_at > self.conn.hec_ack_timeout:
-                    with self._lock:
-                        self._pending.pop(ack_id, None)
-                        self.report.retried += len(entry.batch.rows)
-                        self.report.duplicates += len(entry.batch.rows)
-                    log.info("no ack for batch %d after %.0f s: sending it again", ack_id,
-                             self.conn.hec_ack_timeout)
-                    if entry.attempt + 1 > self.conn.hec_max_retries:
-                        self._undelivered(entry.batch, "never acknowledged")
-                    else:
-                        future = self._pool.submit(self._deliver, entry.batch, entry.attempt + 1)
-                        self._futures.append(future)
-                        future.result()
+                    self._resend_unacknowledged(ack_id, entry)
             time.sleep(self.conn.hec_ack_poll)
+
+    def _poll(self, ids: list[int]) -> tuple[dict[str, Any], tuple[int, dict[str, Any]] | None]:
+        """One ack poll, its body uncompressed: (answers, None), or ({}, (status, reply)) when
+        the endpoint refuses it with a 4xx other than 408/429 (no retry can fix that)."""
+        import httpx
+        import orjson
+
+        try:
+            response = self.client.post(
+                "/services/collector/ack", params={"channel": self.channel},
+                content=orjson.dumps({"acks": ids}))
+        except httpx.TransportError:
+            return {}, None
+        try:
+            reply = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError:
+            reply = {"text": response.text[:200]}
+        reply = reply if isinstance(reply, dict) else {}
+        status = response.status_code
+        if status == 200:
+            answers = reply.get("acks")
+            return (answers if isinstance(answers, dict) else {}), None
+        if 400 <= status < 500 and status not in (408, 429):
+            return {}, (status, reply)
+        return {}, None  # 5xx, 408, 429: transient, poll again
+
+    def _ack_refused(self, status: int, reply: dict[str, Any]) -> None:
+        """Acknowledgement does not answer: keep the accepted rows out of the resend loop."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            rows = sum(len(entry.batch.rows) for entry in pending.values())
+            self.report.unacknowledged += rows
+            sent, acknowledged = self.report.sent, self.report.acknowledged
+        code = reply.get("code")
+        text = str(reply.get("text") or f"HTTP {status}")
+        verdict = classify(status, code if isinstance(code, int) else None)
+        hint = verdict.hint if code == 14 else (
+            "Check that the HEC token has indexer acknowledgement enabled and that nothing "
+            "between Kepler and Splunk (a proxy, a load balancer) refuses POST "
+            "/services/collector/ack; or set splunk.hec_ack: false to write without it. Search "
+            "the rows' kepler_row_id in Splunk to see which were indexed.")
+        error = HecError(
+            f"HEC at {self.url} accepted {sent:,} events, but its acknowledgement endpoint "
+            f"refused the poll: {text} (code {code}, HTTP {status}). Acknowledgement is not "
+            f"answering, so the {rows:,} accepted rows whose indexing is unconfirmed were "
+            f"neither resent nor spooled ({acknowledged:,} were acknowledged before).",
+            hint=hint, code=code if isinstance(code, int) else None, status=status)
+        log.warning("%s", error.message)
+        with self._lock:
+            if self._stopped is None:
+                self._stopped = error
+
+    def _resend_unacknowledged(self, ack_id: int, entry: _Pending) -> None:
+        with self._lock:
+            self._pending.pop(ack_id, None)
+            self.report.retried += len(entry.batch.rows)
+            self.report.duplicates += len(entry.batch.rows)
+        log.info("no ack for batch %d after %.0f s: sending it again", ack_id,
+                 self.conn.hec_ack_timeout)
+        if entry.attempt + 1 > self.conn.hec_max_retries:
+            self._undelivered(entry.batch, "never acknowledged")
+        else:
+            future = self._pool.submit(self._deliver, entry.batch, entry.attempt + 1)
+            self._futures.append(future)
+            future.result()
 
 
 def send_all(writer: HecWriter, batches: Iterable[Batch]) -> WriteReport:

@@ -33,11 +33,11 @@ class SpooledBatch:
 def spool_dir(setting: str | None = None) -> Path:
     if setting:
         return Path(setting).expanduser()
-    from kepler.paths import find_project, user_data_dir
+    from kepler.api import find_project, user_data_dir
 
     project = find_project()
     if project is not None:
-        from kepler.config import load
+        from kepler.api import load_config as load
 
         state = load(project=project).section("core").state_dir
         return project / state / "spool" / "hec"

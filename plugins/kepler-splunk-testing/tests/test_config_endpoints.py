@@ -340,7 +340,7 @@ def test_saved_search_rest_details(splunk_server: SplunkTestServer, rest: Any) -
     missing = rest.get(f"{base}/nope")
     assert missing.status == 404
     assert "In handler 'savedsearch': Could not find object id=nope" in missing.text
-    unsupported = rest.post(base, {"name": "stats", "search": "search index=main | stats count"})
+    unsupported = rest.post(base, {"name": "stats", "search": "search index=main | transpose"})
     assert unsupported.status == 201
     refused = rest.post(f"{base}/stats/dispatch")  # the engine runs it like any job: 400
     assert refused.status == 400 and "add_search" in refused.text

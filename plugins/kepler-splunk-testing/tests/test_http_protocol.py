@@ -528,7 +528,7 @@ def test_spl_errors(rest: Any) -> None:
         reply = rest.post(V2, {"search": spl, "output_mode": "json"})
         assert reply.status == 400, spl
         assert reply.json() == {"messages": [{"type": "FATAL", "text": text}]}, spl
-    unsupported = rest.post(V2, {"search": "search index=web | stats count"})
+    unsupported = rest.post(V2, {"search": "search index=web | transpose"})
     assert unsupported.status == 400
     assert "add_search" in unsupported.xml().findtext("messages/msg")
 

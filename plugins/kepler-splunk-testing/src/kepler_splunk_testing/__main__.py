@@ -1,9 +1,15 @@
 """``python -m kepler_splunk_testing``: run the Splunk test server in its own process.
 
-Prints one JSON line (url, host, port, scheme, username, password, token, ca_file, version,
-indexes, pid) once the server accepts connections, then serves until SIGTERM/SIGINT, until
-``--max-seconds`` pass, or (with ``--exit-with-parent``) until the process that started it dies.
-Kepler's benchmark uses this so that the server's CPU time is not counted as the client's.
+Prints one JSON line on stdout (url, host, port, scheme, username, password, token, ca_file,
+version, indexes, hec_url, hec_port, hec_token, pid) once the server accepts connections, and on
+stderr the same for a person, with a ready-to-paste ``export KEPLER_SPLUNK__...`` block; then
+serves until SIGTERM/SIGINT, until ``--max-seconds`` pass, or (with ``--exit-with-parent``) until
+the process that started it dies. Kepler's benchmark uses this so that the server's CPU time is
+not counted as the client's; people use it to try Kepler without a Splunk.
+
+Generated data (``--generate``) ends now unless ``--start``/``--end`` say otherwise, so a search
+with ``earliest=-7d`` finds it; ``--hec-port`` and ``--hec-token`` keep the HEC settings of a
+configuration valid across restarts.
 """
 
 from __future__ import annotations
@@ -16,8 +22,12 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kepler_splunk_testing.server import SplunkTestServer
 
 __all__ = ["main"]
 
@@ -79,7 +89,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=ROWS",
         help="event index NAME with ROWS rows of generate_sensor_data()",
     )
+    parser.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an empty event index NAME (for HEC writes, say)",
+    )
+    parser.add_argument(
+        "--start",
+        default=None,
+        help="time of the first generated row: ISO 8601, epoch seconds or Splunk's -7d@d form "
+        "(default: rows one second apart, the last one now)",
+    )
+    parser.add_argument(
+        "--end",
+        default=None,
+        help="time of the last generated row (default: now); with --start the rows are spread "
+        "evenly between the two",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for --generate (0)")
+    parser.add_argument(
+        "--hec-port", type=int, default=0, help="HTTP Event Collector port (0: any free port)"
+    )
+    parser.add_argument(
+        "--hec-token",
+        default=None,
+        help="value of the default HEC token (default: a new GUID each start)",
+    )
     parser.add_argument("--delay", type=float, default=0.05, help="job dispatch delay, seconds")
     parser.add_argument("--max-result-rows", type=int, default=50_000)
     parser.add_argument("--export-preview-sets", type=int, default=1)
@@ -92,7 +129,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from kepler_splunk_testing.sensors import generate_sensor_data
+    server = _build_server(args)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    parent = os.getppid()
+    deadline = None if args.max_seconds is None else time.monotonic() + args.max_seconds
+    try:
+        server.start()
+    except OSError as error:
+        raise SystemExit(f"cannot listen: {error} (is --port/--hec-port in use?)") from None
+    with server:
+        print(json.dumps({**server.connection_info(), "pid": os.getpid()}), flush=True)
+        print(describe(server), file=sys.stderr, flush=True)
+        while not stop.wait(0.2):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if args.exit_with_parent and os.getppid() != parent:
+                break
+    return 0
+
+
+def _build_server(args: argparse.Namespace) -> SplunkTestServer:
     from kepler_splunk_testing.server import SplunkTestServer
 
     server = SplunkTestServer(
@@ -105,31 +163,103 @@ def main(argv: Sequence[str] | None = None) -> int:
         dispatch_delay=args.delay,
         max_result_rows=args.max_result_rows,
         export_preview_sets=args.export_preview_sets,
+        hec_port=args.hec_port,
+        hec_token=args.hec_token or None,
     )
+    for name in args.index:
+        _add(server, name, None, "event", "--index")
     for name, path in args.data:
-        server.add_index(name, _read_table(Path(path)))
+        _add(server, name, _read_table(Path(path)), "event", f"--data {name}={path}")
     for name, path in args.metric_data:
-        server.add_index(name, _read_table(Path(path)), datatype="metric")
+        _add(server, name, _read_table(Path(path)), "metric", f"--metric-data {name}={path}")
     for name, rows in args.generate:
         try:
             count = int(rows)
         except ValueError:
             raise SystemExit(f"--generate {name}={rows}: ROWS must be an integer") from None
-        server.add_index(name, generate_sensor_data(count, seed=args.seed))
+        _add(server, name, _generated(count, args), "event", f"--generate {name}={rows}")
+    return server
 
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    parent = os.getppid()
-    deadline = None if args.max_seconds is None else time.monotonic() + args.max_seconds
-    with server:
-        print(json.dumps({**server.connection_info(), "pid": os.getpid()}), flush=True)
-        while not stop.wait(0.2):
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            if args.exit_with_parent and os.getppid() != parent:
-                break
-    return 0
+
+def _add(server: SplunkTestServer, name: str, data: Any, datatype: str, option: str) -> None:
+    """Register an index; a file with a header and no rows makes an empty index."""
+    if data is not None and len(data) == 0:
+        if datatype == "metric":
+            raise SystemExit(f"{option}: a metric index needs data points; the file has none")
+        data = None
+    try:
+        server.add_index(name, data, datatype)  # type: ignore[arg-type]
+    except ValueError as error:  # DatasetError too: a bad index name, no _time column ...
+        raise SystemExit(f"{option}: {error}") from None
+
+
+def _generated(rows: int, args: argparse.Namespace) -> Any:
+    """Sensor rows ending now (or between --start and --end), one second apart by default."""
+    import pandas as pd
+
+    from kepler_splunk_testing.sensors import generate_sensor_data
+    from kepler_splunk_testing.timemodifiers import resolve_time
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        start = resolve_time(args.start, now=now) if args.start else None
+        end = resolve_time(args.end, now=now) if args.end else None
+    except ValueError as error:
+        raise SystemExit(f"--start/--end: {error}") from None
+    if start is not None and end is not None:
+        if end < start:
+            raise SystemExit(f"--end {args.end} is before --start {args.start}")
+        step = (end - start) / max(rows - 1, 1)
+        return generate_sensor_data(rows, start=start, freq=pd.Timedelta(step), seed=args.seed)
+    if start is not None:
+        return generate_sensor_data(rows, start=start, seed=args.seed)
+    return generate_sensor_data(rows, end=end or now, seed=args.seed)
+
+
+def describe(server: SplunkTestServer) -> str:
+    """What a person needs: where the server is, its credentials, and the environment variables
+    that point Kepler at it (kepler-splunk's ``splunk:`` settings, ``KEPLER_SPLUNK__<FIELD>``)."""
+    info = server.connection_info()
+    lines = [
+        "Splunk test server ready (Ctrl-C stops it).",
+        f"  REST API: {info['url']}  (user {info['username']} / {info['password']}, "
+        f"token {info['token']})",
+        f"  HEC:      {info['hec_url']}  (token {info['hec_token']}; --hec-port and "
+        "--hec-token keep these across restarts)",
+    ]
+    for index in server.engine.index_list():
+        if index.name in info["indexes"]:
+            lines.append(f"  index {index.name}: {_extent(index)}")
+    lines += [
+        "",
+        "Point Kepler at it (paste into your shell):",
+        f"export KEPLER_SPLUNK__HOST={info['host']}",
+        f"export KEPLER_SPLUNK__PORT={info['port']}",
+        f"export KEPLER_SPLUNK__SCHEME={info['scheme']}",
+    ]
+    if info["token"]:
+        lines.append(f"export KEPLER_SPLUNK__TOKEN={info['token']}")
+    else:
+        lines.append(f"export KEPLER_SPLUNK__USERNAME={info['username']}")
+        lines.append(f"export KEPLER_SPLUNK__PASSWORD={info['password']}")
+    lines += [
+        f"export KEPLER_SPLUNK__HEC_URL={info['hec_url']}",
+        f"export KEPLER_SPLUNK__HEC_TOKEN={info['hec_token']}",
+    ]
+    if info["ca_file"]:
+        lines.append(f"export KEPLER_SPLUNK__CA_FILE={info['ca_file']}")
+    return "\n".join(lines)
+
+
+def _extent(index: Any) -> str:
+    oldest, newest = index.time_bounds()
+    count = index.total_event_count
+    if oldest is None or newest is None:
+        return f"{index.datatype}, empty"
+    first = datetime.fromtimestamp(oldest, UTC).isoformat().replace("+00:00", "Z")
+    last = datetime.fromtimestamp(newest, UTC).isoformat().replace("+00:00", "Z")
+    unit = "points" if index.datatype == "metric" else "events"
+    return f"{count:,} {unit}, {first} .. {last}"
 
 
 if __name__ == "__main__":

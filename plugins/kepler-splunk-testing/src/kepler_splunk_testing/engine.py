@@ -18,7 +18,6 @@ Resolution order for every dispatched search:
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -30,10 +29,20 @@ import numpy as np
 import pyarrow as pa
 
 from kepler_splunk_testing.datasets import Dataset, Index, text_matches, to_dataset
+from kepler_splunk_testing.frame import from_results, to_results
 from kepler_splunk_testing.metricspl import MetricsError
 from kepler_splunk_testing.results import EVENT_FIELDS, Message, ResultSet
 from kepler_splunk_testing.spl import Command, SplError, check_start, parse, split_terms
+from kepler_splunk_testing.splexpr import ExprError
 from kepler_splunk_testing.timemodifiers import resolve_time
+from kepler_splunk_testing.transforms import (
+    TRANSFORMING,
+    Context,
+    expand_fields,
+    field_names,
+    fields_command,
+    run_commands,
+)
 
 if TYPE_CHECKING:
     from kepler_splunk_testing.mstats import MetricAnswer
@@ -101,6 +110,7 @@ class Outcome:
     latest: datetime | None = None
 
 
+_ZERO_COPY = frozenset({"head", "fields", "table"})
 _TERM = re.compile(r"([A-Za-z_][\w.\-]*?)(!=|::|=)(.*)", re.DOTALL)
 _EMPTY = Dataset(pa.table({}), None)
 
@@ -275,12 +285,18 @@ class SearchEngine:
             scan = 0
         else:
             raise SearchError(_not_implemented(first.name))
-        for command in rest:
-            results = self._apply(command, results)
+        streamed = 0
+        while streamed < len(rest) and rest[streamed].name in _ZERO_COPY:
+            results = self._apply(rest[streamed], results)  # no copy of the rows
+            streamed += 1
+        remaining = rest[streamed:]
+        if remaining:
+            results = self._transform(results, remaining, earliest, latest, now)
         return Outcome(
             results,
             tuple(messages),
-            reporting=first.name in ("makeresults", "mstats", "mcatalog"),
+            reporting=first.name in ("makeresults", "mstats", "mcatalog")
+            or any(command.name in TRANSFORMING for command in remaining),
             scan_count=scan,
             earliest=earliest,
             latest=latest,
@@ -383,22 +399,35 @@ class SearchEngine:
         return ResultSet(dataset, slice(0, count), ("_time",), None, self.server_name)
 
     def _apply(self, command: Command, results: ResultSet) -> ResultSet:
+        """``head``, ``fields`` and ``table`` straight on the result set (no copy)."""
         name = command.name
         if name == "head":
             return results.head(_head_count(command.args))
         if name == "fields":
-            return results.with_fields(_fields_command(command.args, results.fields))
+            return results.with_fields(fields_command(command.args, results.fields))
         if name == "table":
-            return results.with_fields(_expand(_field_names(command.args), results.fields))
-        if name == "search":
-            for term in split_terms(command.args):
-                match = _TERM.fullmatch(term)
-                if match is None or match.group(2) == "::":
-                    raise SearchError(_not_implemented(f"search {term}"))
-                field_name, operator, value = match.groups()
-                results = _filter(results, field_name, operator, value)
-            return results
-        raise SearchError(_not_implemented(name))
+            return results.with_fields(expand_fields(field_names(command.args), results.fields))
+        raise SearchError(_not_implemented(name))  # pragma: no cover - only _ZERO_COPY comes here
+
+    def _transform(
+        self,
+        results: ResultSet,
+        commands: Sequence[Command],
+        earliest: datetime | None,
+        latest: datetime | None,
+        now: datetime,
+    ) -> ResultSet:
+        """The rest of the pipeline (``stats``, ``eval``, ``where``, ...), see transforms.py."""
+        frame = from_results(results)
+        try:
+            frame = run_commands(
+                frame,
+                [(command.name, command.args) for command in commands],
+                Context(earliest, latest, now),
+            )
+        except ExprError as error:
+            raise SearchError(error.message) from None
+        return to_results(frame)
 
 
 def _not_implemented(what: str) -> str:
@@ -449,33 +478,3 @@ def _head_count(args: str) -> int:
         return max(0, int(candidate))
     except ValueError:
         raise SearchError(_not_implemented(f"head {text}")) from None
-
-
-def _field_names(args: str) -> list[str]:
-    return [name for name in re.split(r"[\s,]+", args.strip()) if name]
-
-
-def _expand(patterns: Sequence[str], fields: Sequence[str]) -> list[str]:
-    """Field names in the order given, wildcards expanded in result order."""
-    out: list[str] = []
-    for pattern in patterns:
-        matches = (
-            [name for name in fields if fnmatch.fnmatchcase(name, pattern)]
-            if "*" in pattern
-            else [pattern]
-        )
-        out.extend(name for name in matches if name not in out)
-    return out
-
-
-def _fields_command(args: str, fields: Sequence[str]) -> list[str]:
-    names = _field_names(args)
-    if names and names[0] == "-":
-        drop = set(_expand(names[1:], fields))
-        return [name for name in fields if name not in drop]
-    if names and names[0] == "+":
-        names = names[1:]
-    keep = set(_expand(names, fields))
-    return [name for name in fields if name in keep or name.startswith("_")] + [
-        name for name in names if "*" not in name and name not in fields
-    ]

@@ -151,6 +151,8 @@ class HecFaults:
     withhold_acks: float = 0.0
     unhealthy: bool = False
     seed: int = 0
+    reject_acks: bool = False  # every ack poll: 400 code 6
+    reject_gzip_acks: bool = False  # gzip-encoded ack polls: 400 code 6
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class HecStats:
     acks_issued: int = 0
     events_rejected: int = 0
     unindexed_events: int = 0
+    ack_polls_rejected: int = 0
 
     def __getitem__(self, key: str) -> int:
         if key not in self.__dataclass_fields__:
@@ -916,6 +919,11 @@ class HecCollector:
             raise _Refusal(14)
         channel = self._channel(request, token)
         assert channel is not None
+        faults = self._faults
+        encoding = (request.header("Content-Encoding") or "").strip().lower()
+        if faults.reject_acks or (faults.reject_gzip_acks and encoding == "gzip"):
+            self._count(ack_polls_rejected=1)
+            raise _Refusal(6)  # what an ack endpoint that cannot read the poll answers
         body = self._body(request)
         try:
             document = json.loads(body.decode("utf-8")) if body.strip() else None

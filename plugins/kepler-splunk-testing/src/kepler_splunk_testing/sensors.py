@@ -9,6 +9,7 @@ something real to learn, and the data exercises multivalue fields and categorica
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,12 +41,17 @@ _FAILURE_RATE = 1 / 4000  # failures per reading
 
 def generate_sensor_data(
     rows: int,
-    start: str = "2024-01-01T00:00:00Z",
-    freq: str = "1s",
+    start: str | datetime = "2024-01-01T00:00:00Z",
+    freq: str | timedelta = "1s",
     seed: int = 0,
     assets: int = 12,
+    *,
+    end: str | datetime | None = None,
 ) -> pd.DataFrame:
     """``rows`` readings, one every ``freq`` from ``start``, cycling over ``assets`` pumps.
+
+    With ``end``, the last reading is at ``end`` (and ``start`` is ignored): data "up to now"
+    for a server a person searches with ``earliest=-7d``.
 
     Columns (12): ``_time`` (UTC), ``asset_id``, ``site``, ``temperature`` (degC), ``pressure``
     (bar), ``vibration`` (mm/s), ``flow`` (m3/h), ``rpm`` (int), ``power_kw``, ``status``
@@ -59,9 +65,9 @@ def generate_sensor_data(
     if assets < 1:
         raise ValueError(f"assets must be >= 1, got {assets}")
     rng = np.random.default_rng(seed)
-    first = pd.Timestamp(start)
-    first = first.tz_localize("UTC") if first.tzinfo is None else first.tz_convert("UTC")
-    times = pd.date_range(first, periods=rows, freq=freq)
+    step = pd.Timedelta(freq)
+    first = _utc(end) - step * max(rows - 1, 0) if end is not None else _utc(start)
+    times = pd.date_range(first, periods=rows, freq=step)
     position = np.arange(rows)
     asset = position % assets
     seconds = (times.as_unit("ns").asi8 // 1_000_000_000).astype(np.float64)
@@ -120,6 +126,13 @@ def generate_sensor_data(
             "failure": failure,
         }
     )
+
+
+def _utc(moment: str | datetime) -> pd.Timestamp:
+    import pandas as pd
+
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _drift(rows: int, assets: int, rng: np.random.Generator) -> np.ndarray:

@@ -35,18 +35,21 @@ class ServerExtensions:
     _tempdir: Path | None
     _record: Callable[[Any], None]
 
-    def _init_extensions(self, hec_max_content_length: int) -> None:
+    def _init_extensions(
+        self, hec_max_content_length: int, hec_port: int = 0, hec_token: str | None = None
+    ) -> None:
         self.hec = HecCollector(
             self.engine,
             server_name=self.settings.server_name,
             max_content_length=hec_max_content_length,
             record=self._record_hec,
         )
-        self.hec_token: str = self.hec.add_token(name=DEFAULT_HEC_TOKEN_NAME).token
+        self.hec_token: str = self.hec.add_token(hec_token, name=DEFAULT_HEC_TOKEN_NAME).token
         """The GUID of the default HEC token ("kepler-default": no ack, every index)."""
         self.knowledge = KnowledgeStore()
         self._hec_httpd: Any = None
         self._hec_thread: threading.Thread | None = None
+        self._hec_requested_port = hec_port
 
     # -- lifecycle (called by start/stop) -----------------------------------------------------
 
@@ -75,7 +78,7 @@ class ServerExtensions:
                 Path(self.ca_file), Path(self.cert_file), self._tempdir / "server-key.pem"
             )
             context = server_context(files)
-        self._hec_httpd = HecHTTPServer(0, self.hec, context)
+        self._hec_httpd = HecHTTPServer(self._hec_requested_port, self.hec, context)
         self._hec_thread = threading.Thread(
             target=self._hec_httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -154,6 +157,9 @@ class ServerExtensions:
         withhold_acks: float = 0.0,
         unhealthy: bool = False,
         seed: int = 0,
+        *,
+        reject_acks: bool = False,
+        reject_gzip_acks: bool = False,
     ) -> None:
         """Make HEC misbehave (call with no arguments to stop).
 
@@ -161,9 +167,16 @@ class ServerExtensions:
         nothing indexed; ``drop_rate``: share of event/raw requests whose connection is closed
         after the request is read, without an answer and without indexing; ``withhold_acks``:
         share of ackIds that never turn true (the events are indexed); ``unhealthy``: the health
-        endpoint answers 503 (code 18). Draws are repeatable for a given ``seed``.
+        endpoint answers 503 (code 18); ``reject_acks``: every ack poll is answered 400
+        "Invalid data format" (code 6), although the events are indexed; ``reject_gzip_acks``:
+        only gzip-compressed ack polls are (an ack endpoint behind a proxy that does not
+        decompress). Draws are repeatable for a given ``seed``.
         """
-        self.hec.set_faults(HecFaults(busy_rate, drop_rate, withhold_acks, unhealthy, seed))
+        self.hec.set_faults(
+            HecFaults(
+                busy_rate, drop_rate, withhold_acks, unhealthy, seed, reject_acks, reject_gzip_acks
+            )
+        )
 
     def _hec_settings(self) -> dict[str, Any]:
         return {
