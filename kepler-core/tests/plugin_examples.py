@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import click
 from kepler.artifact import FormatInfo, ModelManifest, TargetInfo, TrainerInfo
 from kepler.hookspecs import hookimpl
+from kepler.lineage import Lineage
 from kepler.model import Model
 from kepler.records import (
     CheckResult,
@@ -57,13 +59,17 @@ class MeanTrainer:
         mean = sum(values) / len(values)
         score = params.pop("score", None)  # lets tests make models with chosen metrics
         metrics = {"mean": mean} if score is None else {"mean": mean, "rmse": float(score)}
+        lineage = Lineage()
+        if params.pop("lineage", False):  # lets tests make models whose data hash is known
+            text = json.dumps(rows, sort_keys=True).encode()
+            lineage = Lineage(rows=len(rows), data_sha256=hashlib.sha256(text).hexdigest())
         manifest = ModelManifest(
             name=name or f"{target}-mean", task="regression", algorithm="mean",
             target=TargetInfo(name=target, dtype="float"),
             trainer=TrainerInfo(name="mean", plugin="widget", framework="pure-python"),
             metrics=metrics, baseline={"rmse": 10.0} if score is not None else {},
             main_metric="rmse" if score is not None else None, params=params,
-            format=FormatInfo(name="mean-json"))
+            lineage=lineage, format=FormatInfo(name="mean-json"))
         return Model(manifest, MeanPredictor(mean))
 
 

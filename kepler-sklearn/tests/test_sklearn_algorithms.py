@@ -99,7 +99,7 @@ def test_string_labels_survive_encoding_in_xgboost(sensors, project):
 
 def test_multiclass_uses_macro_averages(sensors, project):
     sensors["band"] = np.digitize(sensors["efficiency"], [86, 89])
-    model = kp.train.lightgbm(sensors.drop(columns=["efficiency"]), target="band")
+    model = kp.train.lightgbm(sensors.drop(columns=["efficiency"]), target="band", split="random")
     assert model.classes == [0, 1, 2]
     assert model.manifest.evaluation["average"] == "macro"
     assert model.predict_proba(sensors).shape == (600, 3)

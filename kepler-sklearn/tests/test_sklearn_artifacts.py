@@ -47,15 +47,15 @@ def test_the_manifest_describes_the_model_completely(sensors, project):
     assert data["trainer"]["distribution"] == "kepler-sklearn"
     assert data["trainer"]["framework"] == "scikit-learn" and data["trainer"]["framework_version"]
     features = {f["name"]: f for f in data["features"]["features"]}
-    assert list(features) == ["_time", "pump", "temperature", "pressure", "vibration", "flow",
-                              "rpm", "mode", "efficiency"]
+    assert list(features) == ["pump", "temperature", "pressure", "vibration", "flow",
+                              "rpm", "mode", "efficiency"]  # Splunk's _time is no feature
     assert features["pump"]["kind"] == "category"
     assert features["pump"]["categories"] == ["pump-01", "pump-02", "pump-03", "pump-04"]
     temperature = sensors["temperature"]
     assert features["temperature"]["min"] == pytest.approx(temperature.min())
     assert features["temperature"]["std"] == pytest.approx(temperature.std())
     assert features["flow"]["required"] is False and features["rpm"]["required"] is True
-    assert features["_time"]["kind"] == "datetime"
+    assert data["training"]["left_out"] == {"_time": "Splunk field"}
     assert data["params"]["n_estimators"] == 20 and data["params"]["random_state"] == 0
     assert data["training"]["split"] == "time" and data["training"]["time_column"] == "_time"
     assert data["training"]["rows_train"] == 480 and data["training"]["rows_test"] == 120

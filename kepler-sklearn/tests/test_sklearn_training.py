@@ -130,10 +130,12 @@ def test_the_model_api(sensors, project, kepler_plugin):
     assert model.schema["vibration"].kind == "number" and "pump" in model.schema
     info = model.info()
     assert info["metrics"] == model.metrics and info["baseline_is"] == "majority class"
-    assert info["beats_baseline"] is True and info["features"][0]["name"] == "_time"
+    assert info["beats_baseline"] is True and info["features"][0]["name"] == "pump"
     html = model._repr_html_()
     assert "failure-random_forest" in html and "<table>" in html and "f1 (main)" in html
+    assert "left out: _time <i>(Splunk field)</i>" in html and "split=&#x27;auto&#x27;" in html
     assert repr(model).startswith("<Model failure-random_forest v1: random_forest classification")
+    assert repr(model).endswith("; 8 features, left out: _time>")
     [(_, event)] = subscriber.events
     assert event.trainer == "random_forest" and event.artifact_path == str(model.path)
     with pytest.raises(ModelError, match="RidgeClassifier gives no class probabilities"):
@@ -198,4 +200,4 @@ def test_split_group_holds_out_whole_groups(sensors):
                                       cv=2)
     assert cv.manifest.evaluation["folds"] == 2
     with pytest.raises(TrainingError, match="goes with split='group'"):
-        kp.train.random_forest(sensors, target="failure", groups="pump")
+        kp.train.random_forest(sensors, target="failure", split="random", groups="pump")

@@ -191,7 +191,8 @@ def test_device_auto_is_cuda_when_present(monkeypatch):
 
 
 def test_a_users_module_class_is_built_with_the_sizes(sensors):
-    model = kp.train.pytorch(sensors, target="failure", model=TinyNet, width=8, **FAST)
+    model = kp.train.pytorch(sensors, target="failure", model=TinyNet, width=8, split="random",
+                             lr=1e-2, **FAST)
     assert model.algorithm == "TinyNet" and model.name == "failure-tinynet"
     assert model.manifest.params["module"] == "torch_test_modules.TinyNet"
     assert model.manifest.params["width"] == 8
@@ -239,3 +240,12 @@ def test_cross_validation_averages_the_folds_and_fits_on_every_row(sensors, sign
                                 cv=2, epochs=2, progress=False)
     assert len(forecast.manifest.evaluation["per_fold"]["rmse"]) == 2
     assert forecast.manifest.training.rows_train == len(signal) - 12
+
+
+def test_the_default_split_is_auto_and_splunk_fields_are_no_inputs(sensors):
+    model = kp.train.pytorch(sensors.assign(host="plc-01"), target="failure", epochs=2,
+                             progress=False)
+    training = model.manifest.training
+    assert (training.split, training.time_column) == ("time", "_time")
+    assert training.left_out == {"_time": "Splunk field", "host": "Splunk field"}
+    assert "host" not in model.features and "_time" not in model.features

@@ -20,14 +20,17 @@ Iterative trainers (kepler-torch) keep a curve per epoch in the manifest (``trai
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .artifact.manifest import ModelManifest
+from .artifact.manifest import ModelManifest, fingerprint_of
 from .errors import ModelError
 from .metrics import BASELINE_LABEL, beats_baseline, higher_is_better
 from .schema import FeatureSchema
+
+log = logging.getLogger(__name__)
 
 
 class Model:
@@ -38,7 +41,11 @@ class Model:
                  ) -> None:
         if predictor is None and path is None:
             raise ValueError("a Model needs a predictor or the path of its artifact")
+        if path is None and manifest.fingerprint is None:  # fresh from a trainer
+            manifest = manifest.model_copy(update={"fingerprint": fingerprint_of(manifest)})
         self._manifest = manifest
+        #: The registry version this model turned out identical to when saved, if any.
+        self._identical_to: int | None = None
         self._predictor = predictor
         self._path = Path(path) if path is not None else None
         self._load_options = dict(load_options or {})
@@ -175,10 +182,16 @@ class Model:
 
     # --- saving -------------------------------------------------------------------------------
 
-    def save(self, path: Path | str | None = None, *, name: str | None = None) -> Model:
+    def save(self, path: Path | str | None = None, *, name: str | None = None,
+             force: bool = False) -> Model:
         """Save to the registry as the next version of its name (or of ``name``), or, with
         ``path``, export the artifact to that folder. Returns the model, now with
-        :attr:`version` and :attr:`path`. Saving an already saved model again is a no-op."""
+        :attr:`version` and :attr:`path`. Saving an already saved model again is a no-op.
+
+        A model identical to a version already in the registry (same fingerprint: same data,
+        algorithm, parameters, features, target, split and versions) is not saved again: the
+        model takes that version and path, a warning and a note say so. ``force=True`` saves a
+        new version anyway."""
         if name is not None and name != self.name:
             from .registry import check_name
 
@@ -198,8 +211,33 @@ class Model:
             return self
         from .registry import Registry
 
-        self._manifest, self._path = Registry.default().save(self._manifest, predictor)
+        registry = Registry.default()
+        if not force and self._reuse(registry):
+            return self
+        self._manifest, self._path = registry.save(self._manifest, predictor)
         return self
+
+    def _reuse(self, registry: Any) -> bool:
+        """Take the registry version identical to this model, if there is one."""
+        number = registry.find_identical(self.name, self._manifest.fingerprint)
+        if number is None:
+            return False
+        message = (f"identical to version {number} of {self.name!r} (same data, algorithm, "
+                   "parameters, features, target, split and versions): not saved again; "
+                   "save(force=True) adds a new version anyway")
+        log.warning("%s", message[0].upper() + message[1:])
+        stored, folder = registry.manifest(self.name, number), registry.resolve(self.name,
+                                                                               number)[1]
+        training = stored.training.model_copy(update={"notes": [*stored.training.notes,
+                                                                message]})
+        self._manifest = stored.model_copy(update={"training": training})
+        self._path, self._identical_to = folder, number
+        return True
+
+    @property
+    def identical_to(self) -> int | None:
+        """The registry version :meth:`save` found identical and reused instead of saving."""
+        return self._identical_to
 
     @classmethod
     def load(cls, path: Path | str, **options: Any) -> Model:
@@ -246,6 +284,7 @@ class Model:
             "lineage": m.lineage.model_dump(), "environment": m.environment.model_dump(),
             "format": m.format.name, "size_bytes": m.size_bytes,
             "files": {k: v.sha256 for k, v in m.files.items()},
+            "fingerprint": m.fingerprint, "identical_to": self._identical_to,
         }
 
     def __repr__(self) -> str:
@@ -253,7 +292,13 @@ class Model:
         shown = ""
         if self.main_metric is not None:
             shown = f", {self.main_metric}={self.metrics[self.main_metric]:.4g}"
-        return f"<Model {self.name}{version}: {self.algorithm} {self.task}{shown}>"
+        inputs = ""
+        if self._manifest.features.features:
+            left = self._manifest.training.left_out
+            names = list(left)[:5] + ([f"{len(left) - 5} more"] if len(left) > 5 else [])
+            inputs = (f"; {len(self._manifest.features.features)} features"
+                      + (f", left out: {', '.join(names)}" if left else ""))
+        return f"<Model {self.name}{version}: {self.algorithm} {self.task}{shown}{inputs}>"
 
     def _repr_html_(self) -> str:
         m = self._manifest
@@ -271,6 +316,9 @@ class Model:
                         f"</td><td>{ours:.4g}</td>"
                         f"<td>{'' if theirs is None else f'{theirs:.4g}'}</td><td>{mark}</td></tr>")
         features = ", ".join(f"{esc(f.name)} <i>{esc(f.kind)}</i>" for f in m.features)
+        left_out = ", ".join(f"{esc(name)} <i>({esc(why)})</i>"
+                             for name, why in m.training.left_out.items())
+        notes = "".join(f"<li>{esc(note)}</li>" for note in m.training.notes)
         where = esc(str(self._path)) if self._path else "not saved: model.save()"
         return (
             f"<div><b>{esc(m.name)}</b> {version} — {esc(m.algorithm)} ({esc(m.task)}"
@@ -280,7 +328,9 @@ class Model:
             f"{esc(m.training.split)}) in {m.training.seconds:.2f} s</small>"
             f"<table><tr><th>metric</th><th>model</th>"
             f"<th>baseline ({esc(BASELINE_LABEL.get(m.task, 'naive'))})</th><th></th></tr>"
-            + "".join(rows) + f"</table><small>features: {features}</small></div>"
+            + "".join(rows) + f"</table><small>features: {features}"
+            + (f"<br>left out: {left_out}" if left_out else "") + "</small>"
+            + (f"<small><ul>{notes}</ul></small>" if notes else "") + "</div>"
         )
 
 

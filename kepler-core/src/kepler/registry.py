@@ -242,11 +242,35 @@ class Registry:
 
     # --- writing ------------------------------------------------------------------------------
 
+    def find_identical(self, name: str, fingerprint: str | None) -> int | None:
+        """The newest version of ``name`` with this fingerprint (same data, algorithm,
+        parameters, features, split and versions: see
+        :func:`kepler.artifact.manifest.fingerprint_of`), or None."""
+        from .artifact import read_manifest
+        from .artifact.manifest import fingerprint_of
+        from .errors import ArtifactError
+
+        if fingerprint is None:
+            return None
+        for number in reversed(self.versions(check_name(name))):
+            try:
+                stored = read_manifest(self.root / name / str(number))
+            except ArtifactError:
+                continue  # a damaged version is nobody's twin
+            if (stored.fingerprint or fingerprint_of(stored)) == fingerprint:
+                return number
+        return None
+
     def save(self, manifest: ModelManifest, predictor: Any) -> tuple[ModelManifest, Path]:
-        """Write a new version of ``manifest.name``; returns the final manifest and folder."""
+        """Write a new version of ``manifest.name``; returns the final manifest and folder.
+        Always a new version: :meth:`kepler.model.Model.save` is where an identical one is
+        reused."""
         from .artifact import stage_artifact, write_manifest
+        from .artifact.manifest import fingerprint_of
 
         name = check_name(manifest.name)
+        if manifest.fingerprint is None:
+            manifest = manifest.model_copy(update={"fingerprint": fingerprint_of(manifest)})
         folder = self.root / name
         staging, final = stage_artifact(folder, manifest, predictor)
         try:

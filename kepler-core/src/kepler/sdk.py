@@ -110,12 +110,13 @@ def _trainer_function(spec: Any) -> Any:
     """``kp.train.<name>``: build the trainer with the config in force, save the model when asked
     (``save=True``: next version in the registry) and fire after-train with the artifact."""
 
-    def train(data: Any, target: str | None = None, *, save: bool = False, **params: Any) -> Any:
+    def train(data: Any, target: str | None = None, *, save: bool = False,
+              force: bool = False, **params: Any) -> Any:
         from .config import load
 
         trainer = spec.create(load())
         model = trainer.train(data, target=target, **params)
-        return finish_training(spec.name, model, save=save)
+        return finish_training(spec.name, model, save=save, force=force)
 
     train.__name__ = spec.name
     train.__qualname__ = f"train.{spec.name}"
@@ -124,9 +125,10 @@ def _trainer_function(spec: Any) -> Any:
     return train
 
 
-def finish_training(trainer: str, model: Any, *, save: bool = False) -> Any:
-    """Save ``model`` when asked, then fire ``kepler_after_train`` with it. Trainers reached
-    outside ``kp.train.<name>`` (``kp.train.sklearn``, ``kp.train.compare``) call this too."""
+def finish_training(trainer: str, model: Any, *, save: bool = False, force: bool = False) -> Any:
+    """Save ``model`` when asked (``force``: a new version even when an identical one exists),
+    then fire ``kepler_after_train`` with it. Trainers reached outside ``kp.train.<name>``
+    (``kp.train.sklearn``, ``kp.train.compare``) call this too."""
     from .plugins import get_host
     from .records import TrainEvent
 
@@ -138,7 +140,7 @@ def finish_training(trainer: str, model: Any, *, save: bool = False) -> Any:
             raise TrainingError(f"Trainer {trainer!r} returned {type(model).__name__}, which "
                                 "cannot be saved.",
                                 hint="Trainers must return a kepler.model.Model.")
-        saver()
+        saver(force=True) if force else saver()
     path = getattr(model, "path", None)
     get_host().fire(
         TrainEvent(trainer=trainer, model=model, metrics=getattr(model, "metrics", {}) or {},

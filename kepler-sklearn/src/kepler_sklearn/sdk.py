@@ -82,7 +82,7 @@ def candidate_for_estimator(estimator: Any, *, trusted: Iterable[str] = (),
 
 def train_sklearn(estimator: Any, data: Any, target: str | None = None, *,
                   features: Sequence[str] | None = None, task: str = "auto",
-                  test_size: float = 0.2, split: str = "random", cv: int | None = None,
+                  test_size: float = 0.2, split: str = "auto", cv: int | None = None,
                   random_state: int | None = 0, name: str | None = None,
                   time_column: str | None = None, groups: str | None = None,
                   trusted: Iterable[str] = (),
@@ -97,15 +97,20 @@ def train_sklearn(estimator: Any, data: Any, target: str | None = None, *,
     Keywords shared by every ``kp.train.*``:
 
     - ``target``: the column to predict (optional for anomaly detection and clustering);
-    - ``features``: the input columns (default: every other usable column);
+    - ``features``: the input columns (default: every other usable column except Splunk's own
+      fields such as ``host``, ``source``, ``_time`` (``kepler_tabular.SPLUNK_FIELDS``) and
+      columns holding lists (multivalue fields); the notes name what was left out and why);
     - ``task``: "auto" (labels -> classification, numbers -> regression), or name it;
     - ``test_size``: fraction of rows held out for the metrics;
-    - ``split``: "random", or "time" to hold out the newest rows (``time_column`` names the
-      timestamp; default ``_time`` or the only datetime column), or "group" to hold out whole
-      groups (``groups`` names the column: a pump, a site; never in training and testing both);
+    - ``split``: "auto" (default: "time" when the data has a time column, else "random"; the
+      manifest records the choice), "random", or "time" to hold out the newest rows
+      (``time_column`` names the timestamp; default ``_time`` or the only datetime column), or
+      "group" to hold out whole groups (``groups`` names the column: a pump, a site; never in
+      training and testing both);
     - ``cv``: k-fold cross-validated metrics instead (the model is then fitted on every row);
     - ``random_state``: for the split and the estimator; ``name``: the registry name;
-    - ``save``: save to the registry as the next version.
+    - ``save``: save to the registry as the next version (unless a version identical in data,
+      parameters, features and split exists: that one is reused, with a note).
 
     Specific to this function: ``preprocess=False`` hands the raw table to the estimator (it does
     its own preprocessing); ``scale=False`` skips standard scaling. ``trusted`` lists your own

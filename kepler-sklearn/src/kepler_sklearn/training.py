@@ -37,6 +37,7 @@ from kepler_tabular import (
     Prepared,
     average,
     build_preprocessor,
+    class_warnings,
     default_name,
     describe_data,
     distribution_of,
@@ -147,6 +148,8 @@ class _Run:
         self.prepared = prepared
         self.template = estimator
         self.classes: list[Any] | None = None
+        #: Notes already logged as warnings (not logged again as information).
+        self.warned: set[str] = set()
         if prepared.task == "classification":
             assert prepared.y is not None
             self.classes = list(np.unique(prepared.y.to_numpy()))
@@ -214,11 +217,21 @@ def _holdout(run: _Run, *, test_size: float, split: str, random_state: int | Non
                 f"the held-out rows hold only {seen} of the {len(run.classes)} classes, so "
                 "the metrics cannot show how well the others are recognised; use more "
                 "data, a larger test_size, split='random' or cv")
+        _warn(run, class_warnings(prepared.y.iloc[train_rows], prepared.y.iloc[test_rows]))
     if prepared.time_column is not None:
         times = prepared.frame[prepared.time_column]
         result.details["train_period"] = _period(times.iloc[train_rows])
         result.details["test_period"] = _period(times.iloc[test_rows])
     return _Outcome(predictor, result, seconds, len(train_rows), len(test_rows))
+
+
+def _warn(run: _Run, notes: list[str]) -> None:
+    """Metrics that rest on too few rows: logged as warnings and kept in the manifest's notes
+    (``kepler train`` prints them)."""
+    for note in notes:
+        log.warning("%s: %s", run.candidate.algorithm, note)
+    run.prepared.notes.extend(notes)
+    run.warned.update(notes)
 
 
 def _cross_validate(run: _Run, *, cv: int, split: str, random_state: int | None) -> _Outcome:
@@ -228,6 +241,8 @@ def _cross_validate(run: _Run, *, cv: int, split: str, random_state: int | None)
                                        random_state=random_state):
         fold_predictor, _ = run.fit(train_rows)
         results.append(run.evaluate(fold_predictor, train_rows, test_rows))
+    if run.classes is not None and run.prepared.y is not None:
+        _warn(run, class_warnings(run.prepared.y, folds=cv))
     everything = np.arange(len(run.prepared.frame))
     predictor, seconds = run.fit(everything)
     return _Outcome(predictor, average(results), seconds, len(everything), 0)
@@ -263,7 +278,7 @@ def _manifest(candidate: Candidate, run: _Run, outcome: _Outcome, data: Any, *,
 
 def fit(candidate: Candidate, data: Any, *, target: str | None = None,
         features: Sequence[str] | None = None, task: str = "auto", test_size: float = 0.2,
-        split: str = "random", cv: int | None = None, random_state: int | None = 0,
+        split: str = "auto", cv: int | None = None, random_state: int | None = 0,
         name: str | None = None, time_column: str | None = None, groups: str | None = None,
         **params: Any) -> Model:
     """Train, evaluate and describe one candidate; see :func:`kepler_sklearn.sdk.train_sklearn`
@@ -279,16 +294,19 @@ def fit(candidate: Candidate, data: Any, *, target: str | None = None,
         estimator.set_params(**candidate.defaults)
     estimator = configure(estimator, candidate.algorithm, params, random_state)
     run = _Run(candidate, prepared, estimator)
+    split = prepared.split  # "auto" resolved
     if cv is None:
         outcome = _holdout(run, test_size=test_size, split=split, random_state=random_state)
     else:
         outcome = _cross_validate(run, cv=cv, split=split, random_state=random_state)
     for note in prepared.notes:
-        log.info("%s: %s", candidate.algorithm, note)
+        if note not in run.warned:
+            log.info("%s: %s", candidate.algorithm, note)
     training = TrainingInfo(
         seconds=round(outcome.seconds, 4), rows_train=outcome.rows_train,
         rows_test=outcome.rows_test, split=split, test_size=None if cv else test_size, cv=cv,
         random_state=random_state, time_column=prepared.time_column,
+        groups=prepared.group_column, left_out=prepared.left_out,
         evaluated_on="cv" if cv else "holdout", notes=prepared.notes)
     manifest = _manifest(candidate, run, outcome, data, target=target, name=name,
                          training=training, estimator=estimator, started=started)

@@ -51,8 +51,8 @@ Tasks: classification, regression, forecasting. Network parameters go in --param
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="A progress bar per epoch (on stderr).")
 @training_options(split_default=None,
-                  split_help="time: hold out the newest rows (the default for lstm and cnn1d; "
-                  "random for mlp).")
+                  split_help="time: hold out the newest rows (what auto, the default, does for "
+                  "lstm and cnn1d, and for mlp when the data has a time column).")
 def pytorch(network: str, epochs: int, batch_size: int, lr: float, optimizer: str,
             loss: str | None, early_stopping: int | None, device: str, window: int | None,
             horizon: int | None, progress: bool, **options: Any) -> None:

@@ -44,8 +44,9 @@ def pytorch(data: Any, target: str | None = None, *, model: Any = "mlp", epochs:
     Numeric targets are learnt standardized (forecasts as the change from the last value).
 
     Keywords shared by every ``kp.train.*``: ``target``, ``features``, ``task`` ("auto",
-    "classification", "regression", "forecasting"), ``test_size``, ``split`` ("random" for the
-    MLP, "time" for sequence models by default), ``time_column``, ``cv``, ``random_state``
+    "classification", "regression", "forecasting"), ``test_size``, ``split`` (default "auto":
+    "time" for sequence models, and for the MLP "time" when the data has a time column, else
+    "random"), ``time_column``, ``cv``, ``random_state``
     (the split, the initial weights, the batch order: the same seed gives the same model on a
     CPU), ``name``, ``save``.
 

@@ -43,6 +43,7 @@ from kepler_tabular import (
     Prepared,
     average,
     build_preprocessor,
+    class_warnings,
     default_name,
     describe_data,
     find_time_column,
@@ -319,9 +320,15 @@ def make_samples(data: Any, *, target: str | None, features: Sequence[str] | Non
                          f"{column!r}")
             frame = frame[frame[column].notna()]
         frame = frame.iloc[np.argsort(frame[column].to_numpy(), kind="stable")]
-        prepared = Prepared(frame=frame, X=frame[prepared.features],
-                            y=frame[target], task=prepared.task, features=prepared.features,
-                            schema=schema, time_column=column, notes=notes)
+        chosen, left_out = list(prepared.features), dict(prepared.left_out)
+        if left_out.pop(column, None) is not None:  # a Splunk field, but the rows' order
+            chosen = [column, *chosen]
+            schema = FeatureSchema(features=[*infer_schema(frame, [column]), *schema.features])
+            notes.append(f"kept {column!r} as an input after all: a sequence model puts the rows "
+                         "it is given in time order by it")
+        prepared = Prepared(frame=frame, X=frame[chosen], y=frame[target], task=prepared.task,
+                            features=chosen, schema=schema, time_column=column, notes=notes,
+                            split=prepared.split, left_out=left_out)
         X, y = prepared.X, prepared.frame[target]
     if final_task == "forecasting":
         # the signal's own past is an input: that is what a forecast continues
@@ -800,6 +807,8 @@ class _Run:
     network: Network
     classes: list[Any] | None
     settings: Settings
+    #: Notes already logged as warnings (not logged again as information).
+    warned: set[str] = field(default_factory=set)
 
     @property
     def label(self) -> str:
@@ -824,6 +833,7 @@ def _holdout(run: _Run, *, test_size: float, random_state: int | None
             samples.notes.append(
                 f"the held-out samples hold only {seen} of the {len(classes)} classes, so the "
                 "metrics cannot show how well the others are recognised")
+        _warn(run, class_warnings(samples.y.iloc[train], samples.y.iloc[test]))
     _periods(samples, train, test, result)
     return fitted, result, len(train), len(test)
 
@@ -837,8 +847,19 @@ def _cross_validate(run: _Run, *, cv: int, random_state: int | None
                                                  random_state=random_state), 1):
         fold = run.fit(train, f"fold {number}/{cv}")
         results.append(evaluate(run.samples, fold, train, test))
+    if run.classes is not None:
+        _warn(run, class_warnings(run.samples.y, folds=cv))
     everything = np.arange(run.samples.count)
     return run.fit(everything, "(all samples)"), average(results), run.samples.count, 0
+
+
+def _warn(run: _Run, notes: list[str]) -> None:
+    """Metrics that rest on too few samples of a class: logged as warnings and kept in the
+    manifest's notes (``kepler train`` prints them)."""
+    for note in notes:
+        log.warning("%s: %s", run.label, note)
+    run.samples.notes.extend(notes)
+    run.warned.update(notes)
 
 
 def _notes(samples: Samples, fitted: Fit) -> list[str]:
@@ -916,7 +937,9 @@ def fit(data: Any, *, target: str | None = None, model: Any = "mlp", epochs: int
     if name is not None:
         check_name(name)
     network = resolve_network(model, params, window)
-    split = split or ("time" if network.sequence else "random")
+    split = split or "auto"
+    if network.sequence and split == "auto":
+        split = "time"  # windows of past readings: the held-out windows are the newest
     settings = _settings(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer,
                          loss=loss, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, weight_decay=weight_decay,
@@ -925,6 +948,8 @@ def fit(data: Any, *, target: str | None = None, model: Any = "mlp", epochs: int
     samples = make_samples(data, target=target, features=features, task=task, split=split,
                            time_column=time_column, network=network, window=window,
                            horizon=horizon)
+    if not network.sequence:
+        split = settings.split = samples.prepared.split  # "auto" resolved
     make_loss(loss, samples.task)  # a wrong loss fails before training, not after
     run = _Run(samples, network, _classes(samples, target), settings)
     if cv is None:
@@ -936,12 +961,14 @@ def fit(data: Any, *, target: str | None = None, model: Any = "mlp", epochs: int
     if samples.window:
         result.details.update(window=samples.window, horizon=samples.horizon)
     for note in _notes(samples, fitted):
-        log.info("pytorch %s: %s", network.label, note)
+        if note not in run.warned:
+            log.info("pytorch %s: %s", network.label, note)
     training = TrainingInfo(
         seconds=round(fitted.seconds, 4), rows_train=rows_train, rows_test=rows_test,
         split=split, test_size=None if cv else test_size, cv=cv, random_state=random_state,
-        time_column=samples.prepared.time_column, evaluated_on="cv" if cv else "holdout",
-        notes=samples.notes, history=json_safe(fitted.history))
+        time_column=samples.prepared.time_column, left_out=samples.prepared.left_out,
+        evaluated_on="cv" if cv else "holdout", notes=samples.notes,
+        history=json_safe(fitted.history))
     manifest = _manifest(run, fitted, result, data, target=target, name=name,
                          training=training, started=started,
                          params=_run_params(run, optimizer=optimizer, loss=loss,

@@ -110,7 +110,8 @@ def test_group_split_says_what_it_needs(sensors):
     with pytest.raises(TrainingError, match="needs groups='COLUMN'"):
         _prepare(sensors, split="group")
     with pytest.raises(TrainingError, match="goes with split='group'"):
-        _prepare(sensors, groups="pump")
+        _prepare(sensors, split="random", groups="pump")
+    assert _prepare(sensors, groups="pump").split == "group"  # split="auto" with groups=
     with pytest.raises(TrainingError, match="Did you mean 'pump'"):
         _prepare(sensors, split="group", groups="pumps")
     with pytest.raises(TrainingError, match="Unknown split 'grouped'"):

@@ -15,6 +15,8 @@ Example of reading one without loading the model::
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
+import json
 import platform
 from typing import Any
 
@@ -74,12 +76,18 @@ class TrainingInfo(_Part):
     seconds: float = 0.0
     rows_train: int = 0
     rows_test: int = 0
-    #: "random" or "time" (newest rows held out), or "cv" when metrics are cross-validated.
+    #: The split in force: "random", "time" (newest rows held out) or "group" (whole groups);
+    #: a trainer's ``split="auto"`` is recorded as the split it chose.
     split: str = "random"
     test_size: float | None = None
     cv: int | None = None
     random_state: int | None = None
     time_column: str | None = None
+    #: split="group": the column whose values stay on one side.
+    groups: str | None = None
+    #: Columns of the data that are no feature, and why ("Splunk field", "lists (multivalue)",
+    #: "text", ...): what the trainer left out when the user named no features.
+    left_out: dict[str, str] = Field(default_factory=dict)
     #: "holdout" or "cv": what the metrics were computed on.
     evaluated_on: str = "holdout"
     #: What the trainer did that the user should know (rows dropped, columns left out, ...).
@@ -136,6 +144,34 @@ class ModelManifest(_Part):
     size_bytes: int = 0
     #: Framework-specific facts (a loss curve, ...).
     extra: dict[str, Any] = Field(default_factory=dict)
+    #: sha256 of what determines the model (see :func:`fingerprint_of`); the registry keeps one
+    #: version per fingerprint. None when the trainer recorded no data hash.
+    fingerprint: str | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
+
+
+def fingerprint_of(manifest: ModelManifest) -> str | None:
+    """sha256 of what makes two trainings give the same model: the data (the lineage's
+    ``data_sha256``, which the trainer computes), task, algorithm, target, parameters, features,
+    split settings and the trainer's, framework's and packages' versions. Timings, the creation
+    time and the name are not part of it. None without a data hash: then nothing tells whether
+    two trainings saw the same rows."""
+    if not manifest.lineage.data_sha256:
+        return None
+    t, trainer = manifest.training, manifest.trainer
+    facts = {
+        "data": manifest.lineage.data_sha256, "task": manifest.task,
+        "algorithm": manifest.algorithm, "target": manifest.target.name,
+        "params": manifest.params, "features": manifest.features.names,
+        "split": {"split": t.split, "test_size": t.test_size, "cv": t.cv,
+                  "random_state": t.random_state, "time_column": t.time_column,
+                  "groups": t.groups},
+        "trainer": [trainer.name, trainer.distribution, trainer.version, trainer.framework,
+                    trainer.framework_version],
+        "format": manifest.format.name, "python": manifest.environment.python,
+        "packages": manifest.environment.packages,
+    }
+    text = json.dumps(facts, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

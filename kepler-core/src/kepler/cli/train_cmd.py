@@ -24,6 +24,7 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 RESERVED_OPTIONS = frozenset({
     "data", "connector", "query", "earliest", "latest", "target", "features", "task",
     "test-size", "split", "time-column", "cv", "random-state", "name", "param", "save", "json",
+    "groups", "force",
     "help"})
 
 
@@ -139,8 +140,9 @@ def _query_shorthands() -> dict[str, str]:
             if option not in RESERVED_OPTIONS and option.replace("-", "_").isidentifier()}
 
 
-def training_options(*, split_default: str | None = "random",
-                     split_help: str = "time: hold out the newest rows."
+def training_options(*, split_default: str | None = "auto",
+                     split_help: str = "time: hold out the newest rows; auto: time when the data "
+                     "has a time column (_time), else random."
                      ) -> Callable[[_Command], _Command]:
     """The options every ``kepler train NAME`` command takes, as one decorator.
 
@@ -173,8 +175,9 @@ def training_options(*, split_default: str | None = "random",
                      help="classification, regression, anomaly, clustering, or auto."),
         click.option("--test-size", type=float, default=0.2, show_default=True,
                      help="Fraction of rows held out for the metrics."),
-        click.option("--split", type=click.Choice(["random", "time"]), default=split_default,
-                     show_default=split_default is not None, help=split_help),
+        click.option("--split", type=click.Choice(["auto", "random", "time", "group"]),
+                     default=split_default, show_default=split_default is not None,
+                     help=split_help),
         click.option("--time-column", help="With --split time: the timestamp column (default: "
                      "_time or the only datetime column)."),
         click.option("--cv", type=click.IntRange(min=2), help="Cross-validate with N folds."),
@@ -182,6 +185,10 @@ def training_options(*, split_default: str | None = "random",
         click.option("--name", help="Registry name (default: <target>-<algorithm>)."),
         click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="An algorithm parameter, e.g. --param n_estimators=300."),
+        click.option("--groups", metavar="COLUMN", help="Keep each value of COLUMN wholly in "
+                     "training or held out (a pump, a plant); implies --split group."),
+        click.option("--force", is_flag=True, help="Save a new version even when an identical "
+                     "one (same data, algorithm, parameters) is in the registry."),
         click.option("--save/--no-save", default=True, show_default=True,
                      help="Save the model as the next version in the registry."),
         click.option("--json", "as_json", is_flag=True,
@@ -218,6 +225,9 @@ def run_training(trainer: str, options: dict[str, Any], **keywords: Any) -> Any:
                       options.pop("earliest", None), options.pop("latest", None))
     features = options.pop("features", None)
     as_json = options.pop("as_json", False)
+    for optional in ("groups", "force"):  # passed only when given: not every trainer takes them
+        if not options.get(optional):
+            options.pop(optional, None)
     if options.get("split") is None:
         options.pop("split", None)  # the trainer's own default
     clashes = sorted(set(extra) & (set(keywords) | set(options)))
@@ -282,7 +292,10 @@ def report(model: Any, *, as_json: bool = False) -> None:
             click.secho(f"Warning: the model does NOT beat the naive baseline on {main}.",
                         fg="yellow")
     click.echo()
-    if info["path"]:
+    if info.get("identical_to") is not None:
+        click.echo(f"Identical to {info['name']} version {info['version']} (same data, "
+                   f"algorithm and parameters): not saved again; --force saves a new version.")
+    elif info["path"]:
         click.echo(f"Saved as {info['name']} version {info['version']}: {info['path']}")
     else:
         click.echo(f"Not saved (--no-save); it would be saved as {info['name']!r}.")

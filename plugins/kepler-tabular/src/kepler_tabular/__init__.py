@@ -6,8 +6,12 @@ every framework, and their models rank together in one leaderboard:
 
 - data checks: :func:`prepare` (target, features, task; a :class:`Prepared` table),
   :func:`as_frame`, :func:`infer_task`, :func:`resolve_task`, :func:`find_time_column`;
+  automatic features leave out Splunk's own fields (:data:`SPLUNK_FIELDS`, :func:`is_excluded`)
+  and list columns (:func:`holds_lists`), with a note for each;
 - splits: :func:`holdout` and :func:`folds`, random (stratified), by time, or by whole groups
-  (``split="group"``, ``groups="COLUMN"``);
+  (``split="group"``, ``groups="COLUMN"``); ``split="auto"`` (:func:`resolve_split`) is "time"
+  when the data has a time column, else "random";
+- warnings about classes too small to measure: :func:`class_warnings`, :data:`MIN_CLASS_ROWS`;
 - preprocessing that travels inside the model: :func:`build_preprocessor` (a scikit-learn
   ``ColumnTransformer`` of :class:`AsFloat`, :class:`Categories`, :class:`DatetimeFeatures`...),
   saved with :func:`dump_skops` and read back with :func:`load_skops_file` behind an allow-list;
@@ -55,11 +59,15 @@ if TYPE_CHECKING:
     from ._data import find_time_column as find_time_column
     from ._data import infer_task as infer_task
     from ._data import prepare as prepare
+    from ._data import resolve_split as resolve_split
     from ._data import resolve_task as resolve_task
     from ._data import unknown_columns as unknown_columns
     from ._datasets import make_sensor_data as make_sensor_data
     from ._environment import default_name as default_name
     from ._environment import distribution_of as distribution_of
+    from ._features import SPLUNK_FIELDS as SPLUNK_FIELDS
+    from ._features import holds_lists as holds_lists
+    from ._features import is_excluded as is_excluded
     from ._files import TIME_COLUMNS as TIME_COLUMNS
     from ._files import parse_times as parse_times
     from ._files import read_table as read_table
@@ -92,16 +100,19 @@ if TYPE_CHECKING:
     from ._skops import refused as refused
     from ._splits import folds as folds
     from ._splits import holdout as holdout
+    from ._warnings import MIN_CLASS_ROWS as MIN_CLASS_ROWS
+    from ._warnings import class_warnings as class_warnings
 
 #: public name -> private module that defines it.
 _WHERE: dict[str, str] = {
     **dict.fromkeys(("Comparison", "compare_models"), "_comparison"),
     "FileConnector": "_connector",
     **dict.fromkeys(("MAX_CLASSES_FOR_AUTO", "SPLITS", "TASKS", "TIME_NAMES", "Prepared",
-                     "as_frame", "find_time_column", "infer_task", "prepare", "resolve_task",
-                     "unknown_columns"), "_data"),
+                     "as_frame", "find_time_column", "infer_task", "prepare", "resolve_split",
+                     "resolve_task", "unknown_columns"), "_data"),
     "make_sensor_data": "_datasets",
     **dict.fromkeys(("default_name", "distribution_of"), "_environment"),
+    **dict.fromkeys(("SPLUNK_FIELDS", "holds_lists", "is_excluded"), "_features"),
     **dict.fromkeys(("TIME_COLUMNS", "parse_times", "read_table"), "_files"),
     **dict.fromkeys(("data_hash", "describe_data"), "_lineage"),
     **dict.fromkeys(("Evaluation", "average", "evaluate", "positive_class", "quantiles",
@@ -115,6 +126,7 @@ _WHERE: dict[str, str] = {
     **dict.fromkeys(("TRUSTED_PACKAGES", "dump_skops", "is_allowed", "load_skops_file",
                      "refused"), "_skops"),
     **dict.fromkeys(("folds", "holdout"), "_splits"),
+    **dict.fromkeys(("MIN_CLASS_ROWS", "class_warnings"), "_warnings"),
 }
 
 __all__ = sorted(_WHERE)

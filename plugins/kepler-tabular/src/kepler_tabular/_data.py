@@ -17,11 +17,14 @@ import numpy as np
 import pandas as pd
 from kepler.api import FeatureSchema, TrainingError
 
+from ._features import SPLUNK_FIELDS, automatic, check_named, used_note
 from ._schema import infer_schema
 
 TASKS = ("classification", "regression", "anomaly", "clustering")
-#: How the held-out rows are chosen: at random, the newest ones, or whole groups (``groups=``).
-SPLITS = ("random", "time", "group")
+#: How the held-out rows are chosen: at random, the newest ones, or whole groups (``groups=``);
+#: ``"auto"`` (the default) is "group" with ``groups=``, "time" when the data has a time column
+#: (``_time``, or what :func:`find_time_column` finds), else "random".
+SPLITS = ("auto", "random", "time", "group")
 #: A numeric target with at most this many distinct whole values is taken as classes.
 MAX_CLASSES_FOR_AUTO = 10
 #: Column names tried, in order, as the time column for split="time".
@@ -42,6 +45,11 @@ class Prepared:
     notes: list[str] = field(default_factory=list)
     #: split="group": the column whose values are kept wholly in training or in testing.
     group_column: str | None = None
+    #: The split in force: "random", "time" or "group" ("auto" resolved).
+    split: str = "random"
+    #: Columns that are no automatic feature, and why ("Splunk field", "lists (multivalue)",
+    #: "text", "no values", "group column").
+    left_out: dict[str, str] = field(default_factory=dict)
 
 
 def as_frame(data: Any) -> pd.DataFrame:
@@ -146,12 +154,34 @@ def find_time_column(frame: pd.DataFrame, time_column: str | None) -> str:
     )
 
 
+def resolve_split(frame: pd.DataFrame, split: str, time_column: str | None,
+                  groups: str | None) -> tuple[str, str | None]:
+    """The split ``split="auto"`` means for ``frame``, and a note saying why: "group" with
+    ``groups``, "time" when there is a time column (held-out rows are then the newest, as when
+    the model is used), else "random". Any other split is returned as given, without a note."""
+    if split != "auto":
+        return split, None
+    if groups is not None:
+        return "group", None
+    try:
+        column = find_time_column(frame, time_column)
+    except TrainingError:
+        if time_column is not None:
+            raise
+        return "random", ("split='auto' chose 'random': the data has no time column to hold out "
+                          "the newest rows by")
+    return "time", (f"split='auto' chose 'time': the data has a time column ({column!r}), so "
+                    "the newest rows are held out, as the model will meet them (split='random' "
+                    "to shuffle)")
+
+
 def _check_split(frame: pd.DataFrame, split: str, time_column: str | None,
                  groups: str | None) -> tuple[str | None, str | None]:
     """The time column (split="time") and the group column (split="group") the split needs."""
     if split not in SPLITS:
         raise TrainingError(f"Unknown split {split!r}.",
-                            hint="split='random', split='time' (newest rows held out) or "
+                            hint="split='auto' (time when the data has a time column), "
+                            "split='random', split='time' (newest rows held out) or "
                             "split='group' with groups='COLUMN' (whole groups held out).")
     if split == "group" and groups is None:
         raise TrainingError("split='group' needs groups='COLUMN': the column whose values must "
@@ -178,9 +208,12 @@ def _drop_missing(frame: pd.DataFrame, column: str, note: str, notes: list[str]
 
 
 def _chosen_features(frame: pd.DataFrame, features: Sequence[str] | str | None,
-                     target: str | None, group_column: str | None, notes: list[str]
+                     target: str | None, group_column: str | None, excluded: Sequence[str],
+                     prepared_notes: tuple[list[str], dict[str, str]]
                      ) -> tuple[list[str], FeatureSchema]:
-    """The feature columns and their schema: those named, or every usable other column."""
+    """The feature columns and their schema: those named, or every usable other column (not
+    Splunk's own fields, lists, ids or empty columns: see :mod:`kepler_tabular._features`)."""
+    notes, left_out = prepared_notes
     if features is not None:
         chosen = [str(f) for f in ([features] if isinstance(features, str) else features)]
         unknown = [f for f in chosen if f not in frame.columns]
@@ -189,25 +222,22 @@ def _chosen_features(frame: pd.DataFrame, features: Sequence[str] | str | None,
         if target in chosen:
             raise TrainingError(f"The target {target!r} is also listed as a feature.",
                                 hint="Remove it from features: a model must not see its answer.")
+        check_named(frame, chosen)
+        notes.append(used_note(chosen, named=True))
         return chosen, infer_schema(frame, chosen)
     if group_column is not None:
+        left_out[group_column] = "group column"
         notes.append(f"left out {group_column!r}: it names the groups of split='group' (pass "
                      "features=[...] to use it as an input too)")
     candidates = [str(c) for c in frame.columns if c not in (target, group_column)]
-    schema = infer_schema(frame, candidates)
-    chosen = []
-    for feature in schema:
-        if feature.kind == "text":
-            notes.append(f"left out {feature.name!r}: text with too many distinct values to "
-                         "be a category (pass features=[...] to choose)")
-        elif feature.missing_fraction >= 1.0:
-            notes.append(f"left out {feature.name!r}: no values")
-        else:
-            chosen.append(feature.name)
-    return chosen, FeatureSchema(features=[f for f in schema if f.name in chosen])
+    chosen, schema = automatic(frame, candidates, excluded, notes, left_out)
+    if chosen:
+        notes.append(used_note(chosen, named=False))
+    return chosen, schema
 
 
-def _check_features(frame: pd.DataFrame, chosen: list[str], schema: FeatureSchema) -> None:
+def _check_features(frame: pd.DataFrame, chosen: list[str], schema: FeatureSchema,
+                    left_out: dict[str, str]) -> None:
     text = [f.name for f in schema if f.kind == "text"]
     if text:
         raise TrainingError(
@@ -216,22 +246,34 @@ def _check_features(frame: pd.DataFrame, chosen: list[str], schema: FeatureSchem
             hint="Leave them out, or turn them into fewer categories (or numbers) first.",
         )
     if not chosen:
-        raise TrainingError("No usable feature columns are left.",
+        why = "; ".join(f"{name} ({reason})" for name, reason in left_out.items())
+        raise TrainingError("No usable feature columns are left."
+                            + (f" Left out: {why}." if why else ""),
                             hint=f"Columns: {', '.join(map(str, frame.columns))}. Pass "
                             "features=[...] with numeric, category or datetime columns.")
 
 
 def prepare(data: Any, *, target: str | None, features: Sequence[str] | None, task: str,
-            tasks: Sequence[str], algorithm: str, split: str = "random",
-            time_column: str | None = None, groups: str | None = None) -> Prepared:
-    """Check the table and pick features and target; text columns with too many distinct values
-    to be categories (ids, free text) are left out of the automatic feature list, with a note.
+            tasks: Sequence[str], algorithm: str, split: str = "auto",
+            time_column: str | None = None, groups: str | None = None,
+            excluded: Sequence[str] | None = None) -> Prepared:
+    """Check the table and pick features and target.
 
-    ``split="group"`` with ``groups="COLUMN"``: the held-out rows are whole groups (every row of
-    a pump, a site or a customer in training or in testing, never both), so the metrics tell how
-    the model does on groups it has not seen; the group column is no automatic feature."""
+    Without ``features``, every other usable column is one, except Splunk's own fields
+    (:data:`SPLUNK_FIELDS`, or the ``excluded`` patterns), columns holding lists (multivalue
+    fields), text with too many distinct values to be categories (ids, free text) and empty
+    columns; each is named in a note and in :attr:`Prepared.left_out`.
+
+    ``split="auto"`` becomes "time" when the data has a time column, else "random" (a note says
+    which; :attr:`Prepared.split` holds it). ``split="group"`` with ``groups="COLUMN"``: the
+    held-out rows are whole groups (every row of a pump, a site or a customer in training or in
+    testing, never both), so the metrics tell how the model does on groups it has not seen; the
+    group column is no automatic feature."""
     frame = as_frame(data)
     notes: list[str] = []
+    split, why = resolve_split(frame, split, time_column, groups)
+    if why:
+        notes.append(why)
     time_column, group_column = _check_split(frame, split, time_column, groups)
     if target is not None and target not in frame.columns:
         raise unknown_columns("Target", [target], frame)
@@ -250,8 +292,11 @@ def prepare(data: Any, *, target: str | None, features: Sequence[str] | None, ta
     if group_column is not None:
         frame = _drop_missing(frame, group_column, "dropped {n} row(s) with no group in "
                               f"{group_column!r} (split='group')", notes)
-    chosen, schema = _chosen_features(frame, features, target, group_column, notes)
-    _check_features(frame, chosen, schema)
+    left_out: dict[str, str] = {}
+    chosen, schema = _chosen_features(
+        frame, features, target, group_column,
+        SPLUNK_FIELDS if excluded is None else tuple(excluded), (notes, left_out))
+    _check_features(frame, chosen, schema, left_out)
     return Prepared(frame=frame, X=frame[chosen], y=frame[target] if target else None,
                     task=task, features=chosen, schema=schema, time_column=time_column,
-                    notes=notes, group_column=group_column)
+                    notes=notes, group_column=group_column, split=split, left_out=left_out)
