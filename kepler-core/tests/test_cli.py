@@ -146,3 +146,32 @@ def test_plugins_info_of_a_first_party_plugin_not_installed_says_what_to_install
     result = kepler_cli("plugins", "info", "mars")
     assert result.code == 4 and "comes with kepler-mars" in result.err
     assert "pip install 'kepler-mars'" in result.err
+
+
+def test_a_command_of_a_disabled_first_party_plugin_says_how_to_enable_it(kepler_cli,
+                                                                          monkeypatch):
+    from importlib.metadata import entry_points
+
+    installed = {ep.name for ep in entry_points(group="kepler")}
+    if "splunk" not in installed:
+        import pytest
+
+        pytest.skip("kepler-splunk is not installed here")
+    monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", "splunk")
+    result = kepler_cli("data", "splunk", "index=pumps")
+    assert result.code == 4, result.err
+    assert "kepler data splunk is provided by kepler-splunk" in result.err
+    assert "disabled" in result.err and "kepler plugins enable splunk" in result.err
+    typo = kepler_cli("dta")
+    assert typo.code == 2 and "No such command" in typo.err
+
+
+def test_a_command_of_a_plugin_not_installed_names_it(kepler_cli, monkeypatch):
+    from kepler import catalogue
+
+    entries = {kind: dict(names) for kind, names in catalogue._catalogue().items()}
+    entries["commands"]["historian pull"] = "kepler-historian"
+    monkeypatch.setattr(catalogue, "_catalogue", lambda: entries)
+    result = kepler_cli("historian", "pull", "x")
+    assert result.code == 4 and "kepler historian pull is provided by kepler-historian" in result.err
+    assert "pip install 'kepler-historian'" in result.err

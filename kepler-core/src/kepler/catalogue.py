@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any, Literal
 
 Kind = Literal["sdk", "trainers", "deployers", "connectors", "sinks", "env_managers",
-               "plugins", "config_sections", "query_options"]
+               "plugins", "config_sections", "commands", "query_options"]
 
 
 @functools.cache
@@ -31,6 +31,11 @@ def provider(kind: Kind, name: str) -> str | None:
 def providers(kind: Kind) -> list[str]:
     """Every distribution providing capabilities of ``kind``, without duplicates, sorted."""
     return sorted({d.split("[")[0] for d in _catalogue().get(kind, {}).values()})
+
+
+def command_paths() -> list[str]:
+    """First-party CLI command paths (``data splunk``, ``serve``...)."""
+    return sorted(_catalogue().get("commands", {}))
 
 
 def query_options() -> dict[str, str]:

@@ -82,6 +82,8 @@ def missing(namespace: str, attr: str, names: list[str] | None = None, *,
     distribution = provider("sdk", f"{namespace}.{attr}")
     if distribution is None and namespace == "train":
         distribution = provider("trainers", attr)
+    if namespace == "commands":
+        distribution = provider("commands", attr)
     if distribution is None:
         close = difflib.get_close_matches(attr, names, n=1)
         available = ", ".join(names) or "none (no plugin contributes any)"

@@ -74,7 +74,7 @@ class LazyGroup(click.Group):
             return command
         entry = self._entries().get(cmd_name)
         if entry is None:
-            return None
+            return self._not_installed(cmd_name)
         help_text, records = entry
         if len(records) > 1:
             from ..plugins.manager import conflict
@@ -92,6 +92,23 @@ class LazyGroup(click.Group):
                 hint="A CommandSpec target must point at a click.Command or click.Group.",
             )
         return loaded
+
+    def _not_installed(self, cmd_name: str) -> click.Command | None:
+        """A first-party command whose plugin is missing or disabled says which and how to get
+        it (click's "No such command" otherwise)."""
+        from ..catalogue import provider
+        from ..sdk import missing
+
+        path = " ".join((*(self.path.split() if self.path else ()), cmd_name))
+        if provider("commands", path) is None:
+            from ..catalogue import command_paths
+
+            if any(known.startswith(path + " ") for known in command_paths()):
+                # a group only missing plugins fill: let its subcommand say what is missing
+                return LazyGroup(name=cmd_name, path=path)
+            return None
+        error = missing("commands", path, [], label=f"kepler {path}")
+        raise error
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (help_text, _) in sorted(self._entries().items())]
