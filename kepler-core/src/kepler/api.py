@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import (
     EXIT_CHECK_FAILED,
     EXIT_CONFIG,
+    EXIT_EMPTY,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -63,6 +64,7 @@ from .errors import (
     ConfigError,
     DeploymentError,
     DeploymentNotFoundError,
+    EmptyResultError,
     KeplerError,
     ModelError,
     ModelFormatNotInstalledError,
@@ -378,12 +380,12 @@ def __dir__() -> list[str]:
 
 
 __all__ = sorted([
-    "EXIT_CHECK_FAILED", "EXIT_CONFIG", "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK",
+    "EXIT_CHECK_FAILED", "EXIT_CONFIG", "EXIT_EMPTY", "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK",
     "EXIT_PLUGIN", "EXIT_SECRET", "EXIT_SERVICE", "EXIT_USAGE", "PLUGIN_API_VERSION",
     "ArtifactError", "ArtifactIncompleteError", "ArtifactTamperedError",
     "CapabilityNotInstalledError", "CheckFailedError", "CheckResult", "CheckStatus",
     "CommandSpec", "ConfigError", "ConfigSectionSpec", "ConnectorSpec", "DeployEvent",
-    "DeployerSpec", "Deployment", "DeploymentError", "DeploymentNotFoundError",
+    "DeployerSpec", "Deployment", "DeploymentError", "DeploymentNotFoundError", "EmptyResultError",
     "EnvManagerSpec", "ExtractEvent", "KeplerError", "ModelError", "ModelFormatNotInstalledError",
     "ModelFormatSpec", "ModelInputError", "ModelNotFoundError", "PluginConflictError",
     "PluginError", "PluginIncompatibleError", "PluginLoadError", "PluginNotFoundError",

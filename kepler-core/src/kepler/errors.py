@@ -29,6 +29,7 @@ EXIT_PLUGIN = 4
 EXIT_SECRET = 5
 EXIT_CHECK_FAILED = 6
 EXIT_SERVICE = 7
+EXIT_EMPTY = 8
 EXIT_INTERRUPTED = 130
 
 
@@ -108,6 +109,13 @@ class ServiceError(KeplerError):
     """A remote service (Splunk, a cloud API) refused or failed a request."""
 
     exit_code = EXIT_SERVICE
+
+
+class EmptyResultError(KeplerError):
+    """A command that exists to produce data produced none (``kepler data … --out FILE`` with
+    zero rows): a distinct exit code, so a script does not take an empty file for data."""
+
+    exit_code = EXIT_EMPTY
 
 
 # --- models -----------------------------------------------------------------------------------

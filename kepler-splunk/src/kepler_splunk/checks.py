@@ -36,6 +36,65 @@ def validate(config: Any) -> Iterator[CheckResult]:
     names = [None, *section.connections]
     for name in names:
         yield from _check_connection(section, name)
+        yield from _check_hec(section, name)
+
+
+#: HEC's answer to an event post with an empty body, by code: 5 ("No data") proves the token
+#: is valid without indexing anything; the others name what is wrong with it.
+_TOKEN_CODES = {
+    1: "the token is disabled",
+    2: "no token was sent",
+    3: "the Authorization header is malformed",
+    4: "the token is not valid on this HEC",
+}
+
+
+def _check_hec(section: Any, name: str | None) -> Iterator[CheckResult]:
+    """When HEC is configured: it is healthy, and the token is accepted (an empty post, so
+    nothing is indexed). A wrong token used to pass validation and fail at the first write."""
+    conn = section.connection(name)
+    label = f"splunk[{name}]" if name else "splunk"
+    if conn.hec_token is None:
+        return
+    import httpx
+
+    from .hec_writer import _ssl_verify
+
+    base = conn.hec_base_url()
+    try:
+        with httpx.Client(base_url=base, verify=_ssl_verify(conn),
+                          timeout=conn.hec_timeout) as http:
+            health = http.get("/services/collector/health")
+            answer = http.post("/services/collector/event", content=b"",
+                               headers={"Authorization": f"Splunk "
+                                        f"{conn.hec_token.get_secret_value()}"})
+    except httpx.HTTPError as exc:
+        yield CheckResult(check=f"{label}: HEC answers", status="fail",
+                          detail=f"{base}: {type(exc).__name__}: {exc}",
+                          hint="Check splunk.hec_url (scheme, host, port 8088) and that HEC is "
+                          "enabled in Settings > Data inputs > HTTP Event Collector.")
+        return
+    healthy = health.status_code == 200
+    yield CheckResult(check=f"{label}: HEC answers and is healthy",
+                      status="pass" if healthy else "fail",
+                      detail=f"{base}: {health.status_code} {health.text[:120].strip()}",
+                      hint="" if healthy else "HEC is up but unhealthy (queues full or "
+                      "disabled): ask your Splunk admin.")
+    yield _token_result(label, answer)
+
+
+def _token_result(label: str, answer: Any) -> CheckResult:
+    try:
+        code = int(answer.json().get("code", -1))
+    except (ValueError, AttributeError):
+        code = -1
+    if code == 5:
+        return CheckResult(check=f"{label}: HEC token accepted", status="pass",
+                           detail="an empty post was refused only for having no data")
+    reason = _TOKEN_CODES.get(code, f"HEC answered {answer.status_code}: {answer.text[:120]}")
+    return CheckResult(check=f"{label}: HEC token accepted", status="fail", detail=reason,
+                       hint="Set splunk.hec_token to a valid, enabled token (a reference such "
+                       "as ${secret:splunk-hec}); 'kepler secrets rotate splunk-hec' makes one.")
 
 
 def _check_connection(section: Any, name: str | None) -> Iterator[CheckResult]:

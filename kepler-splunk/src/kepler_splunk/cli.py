@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ def _print_frame(frame: Any, limit: int) -> None:
 @click.option(
     "--head", "head", default=10, show_default=True, help="Rows to preview when --out is not given."
 )
+@click.option("--allow-empty", is_flag=True,
+              help="With --out: zero rows is a success (exit 0), not exit code 8.")
 def data_splunk(
     spl: str,
     earliest: str | None,
@@ -55,8 +58,13 @@ def data_splunk(
     progress: bool | None,
     parallel: int | None,
     head: int,
+    allow_empty: bool,
 ) -> None:
-    """Run SPL against Splunk; save every result to --out, or preview it."""
+    """Run SPL against Splunk; save every result to --out, or preview it.
+
+    With --out, zero rows exits with code 8 (after a warning that names any index the search
+    asks for that does not exist), unless --allow-empty.
+    """
     from .extract import from_splunk
 
     if out is not None:
@@ -70,7 +78,18 @@ def data_splunk(
             progress=progress,
             parallel=parallel,
         )
-        click.echo(f"Wrote {path}.")
+        if _has_rows(Path(path)):
+            click.echo(f"Wrote {path}.")
+            return
+        _warn_empty(spl, connection, f"{path} holds no rows")
+        if not allow_empty:
+            from kepler.api import EmptyResultError
+
+            raise EmptyResultError(
+                f"The search returned no rows for {earliest or 'all time'} .. {latest or 'now'}; "
+                f"{path} is empty.",
+                hint="Check the index, the time range (--earliest/--latest) and the SPL in "
+                "Splunk's search page; --allow-empty accepts an empty result.")
         return
     frame = from_splunk(
         spl,
@@ -83,6 +102,8 @@ def data_splunk(
         parallel=parallel,
     )
     _print_frame(frame, head)
+    if not len(frame):
+        _warn_empty(spl, connection, "no rows")
     attrs = frame.attrs
     click.echo(
         f"\n{len(frame)} rows, {len(frame.columns)} columns; sid {attrs.get('sid', '-')}"
@@ -91,6 +112,46 @@ def data_splunk(
     )
     for message in attrs.get("messages", []):
         click.echo(f"Splunk {message['type'].lower()}: {message['text']}", err=True)
+
+
+def _has_rows(path: Path) -> bool:
+    """Whether a file --out wrote holds at least one row (Parquet: its metadata; CSV: a line
+    after the header)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        return bool(pq.read_metadata(path).num_rows)
+    with path.open("rb") as handle:
+        lines = (line for line in handle if line.strip())
+        return next(lines, None) is not None and next(lines, None) is not None
+
+
+_INDEX = re.compile(r"""(?<![\w.])index\s*=\s*(?:"([^"]+)"|'([^']+)'|([^\s|)]+))""")
+
+
+def _warn_empty(spl: str, connection: str | None, what: str) -> None:
+    """An empty result most often means a mistyped index: name the ones that do not exist."""
+    missing = _missing_indexes(spl, connection)
+    if missing:
+        click.secho(f"Warning: {what}: index {', '.join(map(repr, missing))} does not exist "
+                    "on this Splunk (kepler splunk catalog lists the indexes).", fg="yellow",
+                    err=True)
+    else:
+        click.secho(f"Warning: {what}.", fg="yellow", err=True)
+
+
+def _missing_indexes(spl: str, connection: str | None) -> list[str]:
+    named = {next(g for g in match.groups() if g) for match in _INDEX.finditer(spl)}
+    named = {name for name in named if "*" not in name}
+    if not named:
+        return []
+    try:
+        from .metrics import splunk_catalog
+
+        existing = set(splunk_catalog(connection, metric_names=False)["index"])
+    except Exception:  # listing indexes may be refused; the warning then says less
+        return []
+    return sorted(named - existing)
 
 
 @click.group("cache")

@@ -104,6 +104,23 @@ def test_cli_preview_and_out(splunk, kepler_cli, tmp_path):
     assert bad.code == 7 and "Unknown search command" in bad.err and "Hint:" in bad.err
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_zero_rows_to_a_file_is_exit_8_and_names_a_missing_index(splunk, kepler_cli, tmp_path,
+                                                                 suffix):
+    """An empty file with exit 0 looked like data: now a warning (naming an index that does
+    not exist) and exit code 8, unless --allow-empty."""
+    splunk.add_index("pumps", rows(25))
+    out = tmp_path / f"empty{suffix}"
+    typo = kepler_cli("data", "splunk", "index=pumsp", "--earliest", "-1h", "--out", str(out))
+    assert typo.code == 8, typo.err
+    assert "index 'pumsp' does not exist" in typo.err and "--allow-empty" in typo.err
+    nothing = kepler_cli("data", "splunk", "index=pumps | where temperature > 1000", "--earliest", "-1h",
+                         "--out", str(out), "--allow-empty")
+    assert nothing.code == 0 and "holds no rows" in nothing.err and "does not exist" not in nothing.err
+    some = kepler_cli("data", "splunk", "index=pumps", "--earliest", "-1h", "--out", str(out))
+    assert some.code == 0 and "Wrote" in some.out
+
+
 def test_validate_reports_server_credentials_and_capabilities(splunk, kepler_cli, monkeypatch):
     result = kepler_cli("config", "validate", "--json")
     checks = {c["check"]: c for c in json.loads(result.out) if c["plugin"] == "splunk"}
@@ -138,3 +155,21 @@ def test_validate_skips_splunk_when_unconfigured(kepler_cli):
 def test_config_show_masks_the_token(splunk, kepler_cli):
     out = kepler_cli("config", "show").out
     assert "splunk.token" in out and splunk.token not in out
+
+
+def test_validate_checks_hec_health_and_token(splunk, kepler_cli, monkeypatch):
+    """A wrong HEC token used to pass 'config validate' and fail at the first write."""
+    if not getattr(splunk, "hec_url", None):
+        pytest.skip("this test server runs no HEC")
+    result = kepler_cli("config", "validate", "--json")
+    checks = {c["check"]: c for c in json.loads(result.out) if c["plugin"] == "splunk"}
+    assert checks["splunk: HEC answers and is healthy"]["status"] == "pass"
+    assert checks["splunk: HEC token accepted"]["status"] == "pass"
+    before = splunk.hec_stats.events_indexed
+    monkeypatch.setenv("KEPLER_SPLUNK__HEC_TOKEN", "00000000-0000-0000-0000-000000000000")
+    wrong = kepler_cli("config", "validate", "--json")
+    assert wrong.code == 6
+    checks = {c["check"]: c for c in json.loads(wrong.out) if c["plugin"] == "splunk"}
+    assert checks["splunk: HEC token accepted"]["status"] == "fail"
+    assert "not valid" in checks["splunk: HEC token accepted"]["detail"]
+    assert splunk.hec_stats.events_indexed == before  # the token check indexes nothing
