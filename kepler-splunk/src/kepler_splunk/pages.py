@@ -8,14 +8,24 @@ network waits and the server's rendering), yielding them in offset order. A page
 than it should have is an error, never a short result.
 
 How a page is read (measured on 50,000 realistic events, BENCHMARKS.md): Splunk's CSV parses in
-C++ at ~1 ms per 1,000 rows, JSON through Python objects at 4-18x that. But CSV joins a
-multivalue field's values with newlines, so a column holding a newline is ambiguous there. The
-columns found ambiguous so far (``JsonColumns``, learnt from the first page and any later page
-that shows a new one) are read as ``output_mode=json_cols`` with ``f=`` naming only them, in a
-request sent *alongside* the CSV request rather than after it, and skipped when the CSV is
-parsed; every other column comes from the CSV. A CSV page that shows a newline in a column not
-yet known is completed from JSON before it is used (the exact fallback), so no value is ever
-read from an ambiguous cell.
+C++ at ~1 ms per 1,000 rows, JSON through Python objects at 10x that. But CSV joins a multivalue
+field's values with newlines, so a column holding a newline is ambiguous there:
+
+- ``_raw`` never is: it is the event's text, single-valued, its newlines checked against
+  ``linecount`` (``frames.RAW``). A page that fails the check reads its ``_raw`` from JSON.
+- Other columns found ambiguous so far (``JsonColumns``, learnt from the first page and any later
+  page that shows a new one) are asked for as ``output_mode=json_cols`` with ``f=`` naming only
+  them, in a request sent *alongside* the CSV request. That answer is a witness: when no value
+  in it holds a newline, the CSV text is split on newlines in Arrow; otherwise its JSON values
+  are used. A CSV page that shows a newline in a column not yet known is completed from JSON
+  before it is used (the exact fallback), so no value is ever read from an ambiguous cell.
+
+Splunk's REST results have no unambiguous multivalue CSV encoding to ask for instead: the
+``__mv_<field>`` columns exist in a job's dispatch ``results.csv.gz`` only, "for internal use"
+(https://docs.splunk.com/Documentation/Splunk/latest/Search/Parsemultivaluefields), and splunkd's
+``output_mode=csv`` writes the newline-joined values alone (splunk-sdk-java's captured
+splunk/src/test/resources/resultsMV.csv). So a page with a multivalue column costs this one
+small second request; a page without costs one.
 """
 
 from __future__ import annotations
@@ -76,15 +86,17 @@ class _Background:
 
 
 def _json_columns(job: SearchJob, offset: int, count: int, names: list[str],
-                  rows: int, body: bytes | None = None) -> dict[str, pa.Array]:
+                  text: pa.Table, body: bytes | None = None) -> dict[str, pa.Array]:
     """``names`` for rows ``[offset, offset + count)`` as exact text/list columns.
 
-    ``json_cols`` with ``f=`` first; the whole page as ``output_mode=json`` when that answer is
-    unusable (a server without json_cols), lacks a requested column, or has the wrong number of
-    rows (a server that leaves out rows lacking every requested field)."""
+    ``json_cols`` with ``f=`` first (a witness that lets ``text``, the page's CSV columns, be
+    split in Arrow); the whole page as ``output_mode=json`` when that answer is unusable (a
+    server without json_cols), lacks a requested column, or has the wrong number of rows (a
+    server that leaves out rows lacking every requested field)."""
     if body is None:
         body = job.page(offset, count, "json_cols", fields=names)
-    columns = frames.columns_from_json_cols(body, names)
+    columns = frames.columns_from_json_cols(body, names, text)
+    rows = text.num_rows
     if (columns is None or set(columns) != set(names)
             or any(len(c) != rows for c in columns.values())):
         columns = frames.columns_from_json(job.page(offset, count, "json"), names)
@@ -93,7 +105,7 @@ def _json_columns(job: SearchJob, offset: int, count: int, names: list[str],
 
 def read_page(job: SearchJob, offset: int, count: int, keep_internal: bool,
               known: JsonColumns | None = None) -> pa.Table:
-    """One page as text columns: CSV for plain columns, JSON for those holding newlines.
+    """One page as text columns: CSV, with the columns holding newlines settled by JSON.
 
     Internal fields are dropped here, before any work is spent on them (``_si`` alone is
     multivalue on every event)."""
@@ -102,17 +114,20 @@ def read_page(job: SearchJob, offset: int, count: int, keep_internal: bool,
     pending = None
     if from_json:
         pending = _Background(lambda: job.page(offset, count, "json_cols", fields=from_json))
-    table, has_newlines, order = frames.read_csv_page(
-        job.page(offset, count, "csv"), keep_internal, from_json
-    )
+    table, has_newlines, order = frames.read_csv_page(job.page(offset, count, "csv"),
+                                                      keep_internal)
+    suspects = frames.multiline_columns(table) if has_newlines else []
+    if frames.RAW in suspects and frames.raw_lines_match(table):
+        suspects.remove(frames.RAW)  # real lines of the event's text
+    table = frames.drop_witness(table, order)
     columns: dict[str, Any] = {}
     if pending is not None:
         wanted = [n for n in from_json if n in order]
-        columns = _json_columns(job, offset, count, wanted, table.num_rows, pending.result())
-    suspects = frames.multiline_columns(table) if has_newlines else []
-    if suspects:  # newlines in a column not known to need JSON: this page proves it does
-        known.learn(suspects)
-        columns.update(_json_columns(job, offset, count, suspects, table.num_rows))
+        columns = _json_columns(job, offset, count, wanted, table, pending.result())
+    new = [name for name in suspects if name not in columns]
+    if new:  # newlines in a column not known to need JSON: this page proves it does
+        known.learn([name for name in new if name != frames.RAW])
+        columns.update(_json_columns(job, offset, count, new, table))
     if not columns:
         return table
     return _assemble(table, columns, order)

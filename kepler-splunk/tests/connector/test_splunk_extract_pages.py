@@ -76,7 +76,7 @@ def test_a_server_without_json_cols_falls_back_to_json(splunk, monkeypatch):
     splunk.add_index("mv", _rows(12))
     import kepler_splunk.frames as frames
 
-    monkeypatch.setattr(frames, "columns_from_json_cols", lambda body, names: None)
+    monkeypatch.setattr(frames, "columns_from_json_cols", lambda body, names, text=None: None)
     frame = kp.data.from_splunk("index=mv", earliest="-1h", progress=False)
     _check(frame, 12)
     assert any(r.params.get("output_mode") == "json" for r in _results(splunk))
@@ -116,3 +116,4 @@ def test_realistic_dataset_round_trip(splunk_server_factory, monkeypatch, seed):
         assert got == want
     assert frame["_raw"].str.contains("\n").sum() == expected["_raw"].str.contains("\n").sum()
     assert frame["error_code"].dropna().str.len().eq(4).all()  # codes such as 0042 stay text
+

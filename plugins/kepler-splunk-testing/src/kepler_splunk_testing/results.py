@@ -135,6 +135,9 @@ class ResultSet:
             return slice(start + offset, start + offset + count)
         return self.rows[offset : offset + count]
 
+    def _linecount(self, selection: Selection) -> pa.Array:
+        return _lines(self._take("_raw", selection, text=True))
+
     def _take(self, name: str, selection: Selection, text: bool = False) -> pa.Array:
         column = self.dataset.text_column(name) if text else self.dataset.column(name)
         if isinstance(selection, slice):
@@ -152,6 +155,8 @@ class ResultSet:
         """Splunk's internal event fields, for the rows of one page."""
         index = self.index
         assert index is not None
+        if name == "linecount" and "_raw" in self.dataset.table.column_names:
+            return self._linecount(selection)
         constants: dict[str, Constant] = {
             "_bkt": f"{index.name}{index.bucket}",
             "_si": (self.server_name, index.name),
@@ -183,6 +188,15 @@ class ResultSet:
             times = self._take("_time", selection).view(pa.int64())
             return pc.cast(pc.divide(times, 1_000_000_000), pa.string())
         return pa.nulls(count, pa.string())
+
+
+def _lines(raw: pa.Array) -> pa.Array:
+    """``linecount`` as Splunk documents it: the number of lines of the event's ``_raw``
+    (https://docs.splunk.com/Documentation/Splunk/latest/Data/Aboutdefaultfields)."""
+    if pa.types.is_list(raw.type):  # a multivalue _raw made by the data: its first value's
+        raw = pc.list_element(raw, 0)
+    lines = pc.add(pc.count_substring(pc.fill_null(raw, ""), "\n"), 1)
+    return pc.cast(lines, pa.string())
 
 
 def select_fields(fields: Sequence[str], wanted: Sequence[str]) -> tuple[str, ...]:
