@@ -55,11 +55,19 @@ class Distribution:
 
     @property
     def declared(self) -> set[str]:
-        """Every Kepler distribution this one declares, required or through any extra."""
+        """Every Kepler distribution this one's code may import: required, or through an extra
+        other than the test-only ones (those serve its tests, which may use more than its code:
+        kepler-serve's tests train scikit-learn models; kepler-serve itself must not import
+        kepler-sklearn)."""
         names = set(self.requires)
-        for deps in self.extras.values():
-            names |= set(deps)
+        for extra, deps in self.extras.items():
+            if extra not in TEST_EXTRAS:
+                names |= set(deps)
         return names - {self.name}
+
+
+#: Extras that exist for a distribution's own tests (``nox -s plugins`` installs them).
+TEST_EXTRAS = frozenset({"test", "tests"})
 
 
 def normalize(name: str) -> str:

@@ -9,6 +9,8 @@ import pytest
 from kepler_tabular import make_sensor_data
 
 SENSORS = make_sensor_data(rows=600, seed=0)
+TIMED_FEATURES = ["_time", "pump", "temperature", "pressure", "vibration", "flow", "rpm", "mode",
+                  "efficiency"]
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +20,8 @@ def _isolated(kepler_home):
 
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
-    """Artifact folders of a few small models (trained once): classifier, regressor."""
+    """Artifact folders of a few small models (trained once): classifier, regressor, and a
+    classifier with a datetime feature (timed)."""
     import kepler as kp
     from kepler.api import reset_plugins as reset
 
@@ -36,6 +39,11 @@ def artifacts(tmp_path_factory):
                                            target="efficiency", n_estimators=10,
                                            name="pump-efficiency")
         found["regressor"] = regressor.save(root / "regressor").path
+        # _time is a Splunk default field, left out of features unless named: this model
+        # names it, so it really has a datetime feature
+        timed = kp.train.random_forest(SENSORS, target="failure", n_estimators=10,
+                                       features=TIMED_FEATURES, name="pump-failure-timed")
+        found["timed"] = timed.save(root / "timed").path
         return found
     finally:
         os.environ.clear()
@@ -48,6 +56,14 @@ def classifier(artifacts):
     import kepler as kp
 
     return kp.models.load(artifacts["classifier"])
+
+
+@pytest.fixture
+def timed_classifier(artifacts):
+    """A classifier whose features include ``_time`` (a datetime feature)."""
+    import kepler as kp
+
+    return kp.models.load(artifacts["timed"])
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 from serve_helpers import client_for, instance
@@ -49,6 +50,7 @@ def test_regressor_answers_without_probabilities(regressor):
     ({"temperature": "hot"}, ["instances", 0, "temperature"], "float_type"),
     ({"temperature": True}, ["instances", 0, "temperature"], "float_type"),
     ({"temperature": None}, ["instances", 0, "temperature"], "float_type"),
+    ({"temperature": "71.5"}, ["instances", 0, "temperature"], "float_type"),
     ({"temperature": 1e39}, ["instances", 0, "temperature"], "less_than_equal"),
     ({"pump": "pump-99"}, ["instances", 0, "pump"], "literal_error"),
     ({"pump": 3}, ["instances", 0, "pump"], "literal_error"),
@@ -57,12 +59,37 @@ def test_regressor_answers_without_probabilities(regressor):
     ({"_time": 1700000000}, ["instances", 0, "_time"], "datetime_type"),
     ({"temprature": 61.0}, ["instances", 0, "temprature"], "extra_forbidden"),
 ])
-def test_bad_fields_are_422_naming_the_field(client, change, where, kind):
-    reply = client.post("/predict", json={"instances": [instance(**change)]})
+def test_strict_inputs_refuse_bad_fields_naming_the_field(timed_classifier, change, where, kind):
+    """serve.strict_inputs: what training did not show is a 422 (here with a datetime
+    feature, _time, that the model really has)."""
+    with client_for(timed_classifier, strict_inputs=True) as client:
+        assert client.post("/predict", json={"instances": [instance()]}).status_code == 200
+        reply = client.post("/predict", json={"instances": [instance(**change)]})
     assert reply.status_code == 422
     [problem] = reply.json()["detail"]
     assert problem["loc"] == where and problem["type"] == kind
     assert set(problem) == {"loc", "msg", "type"}
+
+
+@pytest.mark.parametrize(("change", "where", "kind"), [
+    ({"temperature": ...}, ["instances", 0, "temperature"], "missing"),
+    ({"temperature": "hot"}, ["instances", 0, "temperature"], "float_type"),
+    ({"temperature": "0x10"}, ["instances", 0, "temperature"], "float_type"),
+    ({"temperature": True}, ["instances", 0, "temperature"], "float_type"),
+    ({"temperature": 1e39}, ["instances", 0, "temperature"], "less_than_equal"),
+    ({"temperature": "1e39"}, ["instances", 0, "temperature"], "less_than_equal"),
+    ({"pump": 3}, ["instances", 0, "pump"], "string_type"),
+    ({"_time": "yesterday"}, ["instances", 0, "_time"], "datetime_parsing"),
+    ({"_time": "2400-01-01T00:00:00Z"}, ["instances", 0, "_time"], "value_error"),
+    ({"_time": 1700000000}, ["instances", 0, "_time"], "datetime_type"),
+])
+def test_lenient_inputs_still_refuse_what_the_model_cannot_read(timed_classifier, change, where,
+                                                                 kind):
+    with client_for(timed_classifier) as client:
+        reply = client.post("/predict", json={"instances": [instance(**change)]})
+    assert reply.status_code == 422
+    [problem] = reply.json()["detail"]
+    assert problem["loc"] == where and problem["type"] == kind
 
 
 @pytest.mark.parametrize(("body", "kind"), [
@@ -80,18 +107,24 @@ def test_malformed_bodies_are_422(client, body, kind):
     assert kind in [p["type"] for p in reply.json()["detail"]]
 
 
-def test_errors_echo_no_input_value(client):
+@pytest.mark.parametrize("strict", [True, False])
+def test_errors_echo_no_input_value(timed_classifier, strict):
     secret = "s3cr3t-value-9f8e7d"
     rows = [instance(pump=secret, temperature=secret, flow=[secret], _time=secret),
             instance(unknown_field=secret)]
-    reply = client.post("/predict", json={"instances": rows})
-    assert reply.status_code == 422
-    assert secret not in reply.text
-    assert len(reply.json()["detail"]) == 5
-    # the location names the field the client sent (cut to 64 characters), never its value
-    long_name = "x" * 500
-    reply = client.post("/predict", json={"instances": [instance(**{long_name: 1})]})
-    assert reply.json()["detail"][0]["loc"][-1] == "x" * 64
+    with client_for(timed_classifier, strict_inputs=strict) as client:
+        reply = client.post("/predict", json={"instances": rows})
+        assert reply.status_code == 422
+        assert secret not in reply.text
+        # strict: pump (not a category of training) and unknown_field are refused too
+        assert len(reply.json()["detail"]) == (5 if strict else 3)
+        # the location names the field the client sent (cut to 64 characters), never its value
+        long_name = "x" * 500
+        reply = client.post("/predict", json={"instances": [instance(**{long_name: "x"})]})
+    if strict:
+        assert reply.json()["detail"][0]["loc"][-1] == "x" * 64
+    else:
+        assert reply.status_code == 200
 
 
 def test_oversized_batch_is_422_and_oversized_body_413(classifier):
@@ -113,10 +146,23 @@ def test_oversized_batch_is_422_and_oversized_body_413(classifier):
         assert reply.status_code == 413
 
 
-def test_extra_fields_can_be_ignored(classifier):
-    with client_for(classifier, extra_fields="ignore") as client:
-        reply = client.post("/predict", json={"instances": [instance(asset_id="P-7")]})
-    assert reply.status_code == 200
+def test_extra_fields_are_ignored_unless_strict(classifier, sensors):
+    """The target and _time (not features of this model) are ignored, as the SDK ignores them;
+    strict mode, or extra_fields: forbid alone, refuses them."""
+    assert "_time" not in classifier.features
+    row = instance(asset_id="P-7", failure=1)
+    with client_for(classifier) as client:
+        reply = client.post("/predict", json={"instances": [row]})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["predictions"] == classifier.predict([row]).tolist()
+    for settings in ({"strict_inputs": True}, {"extra_fields": "forbid"}):
+        with client_for(classifier, **settings) as client:
+            reply = client.post("/predict", json={"instances": [row]})
+        assert reply.status_code == 422
+        assert {p["loc"][-1] for p in reply.json()["detail"]} == {"_time", "asset_id",
+                                                                   "failure"}
+    with client_for(classifier, strict_inputs=True, extra_fields="ignore") as client:
+        assert client.post("/predict", json={"instances": [row]}).status_code == 200
 
 
 def test_health_ready_and_metadata(client):
@@ -124,7 +170,7 @@ def test_health_ready_and_metadata(client):
     assert client.get("/ready").json()["status"] == "ready"
     metadata = client.get("/metadata").json()
     assert metadata["name"] == "pump-failure" and metadata["task"] == "classification"
-    assert {f["name"] for f in metadata["features"]} >= {"temperature", "pump", "_time"}
+    assert {f["name"] for f in metadata["features"]} >= {"temperature", "pump"}
     assert "f1" in metadata["metrics"] and "path" not in metadata
     assert metadata["serving"]["scoring_path"] == "fast"
     assert "identical to the model" in metadata["serving"]["fast_path"]
@@ -136,12 +182,16 @@ def test_openapi_request_schema_comes_from_the_feature_schema(client, classifier
     schemas = document["components"]["schemas"]
     instance_schema = schemas["Instance"]
     properties = instance_schema["properties"]
-    assert properties["pump"]["enum"] == ["pump-01", "pump-02", "pump-03", "pump-04"]
-    assert properties["temperature"]["type"] == "number"
-    assert properties["_time"]["format"] == "date-time"
+    # lenient: what the model scores is what the document says it takes
+    pump = [s for s in properties["pump"]["anyOf"] if s.get("type") != "null"]
+    assert pump[0]["anyOf"][0] == {"enum": ["pump-01", "pump-02", "pump-03", "pump-04"]}
+    assert pump[0]["anyOf"][1]["type"] == "string"
+    temperature = {s["type"]: s for s in properties["temperature"]["anyOf"]}
+    assert set(temperature) == {"number", "string", "null"}  # the model imputes a null
+    assert re.match(temperature["string"]["pattern"], "71.5")
     assert set(instance_schema["required"]) == {f.name for f in classifier.schema if f.required}
     assert "flow" not in instance_schema["required"]
-    assert instance_schema["additionalProperties"] is False
+    assert instance_schema.get("additionalProperties", True) is True
     body = document["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/PredictRequest"}
     example = body["example"]["instances"][0]
@@ -150,6 +200,17 @@ def test_openapi_request_schema_comes_from_the_feature_schema(client, classifier
     assert infer["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "InferRequest")
     assert client.get("/docs").status_code == 200
+
+
+def test_strict_openapi_schema_is_the_training_values(timed_classifier):
+    with client_for(timed_classifier, strict_inputs=True) as client:
+        document = client.get("/openapi.json").json()
+    instance_schema = document["components"]["schemas"]["Instance"]
+    properties = instance_schema["properties"]
+    assert properties["pump"]["enum"] == ["pump-01", "pump-02", "pump-03", "pump-04"]
+    assert properties["temperature"]["type"] == "number"
+    assert properties["_time"]["format"] == "date-time"
+    assert instance_schema["additionalProperties"] is False
 
 
 def test_open_inference_protocol(client, classifier):

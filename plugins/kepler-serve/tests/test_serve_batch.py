@@ -70,3 +70,33 @@ def test_config_validate_checks_pipelines_and_the_prediction_log(registered, kep
     assert "Models here: pump-failure" in lines["pipeline stale: model pump-failur exists"]
     assert "FAIL" in lines["serve: prediction logging to Splunk configured"]
     assert "WARN" in lines["serve: API key when listening beyond this machine"]
+
+
+def test_any_sinks_report_is_serialised_without_assuming_its_fields(tmp_path):
+    """The Sink protocol promises "a report of what was delivered", nothing more."""
+    import dataclasses
+    import json
+
+    from kepler_serve.batch import BatchReport
+
+    @dataclasses.dataclass
+    class FileReport:  # a third party's: no sent, no spooled
+        rows: int
+        path: object
+        failed: list
+
+    class Plain:
+        def __init__(self):
+            self.delivered = 3
+            self._secret_state = object()
+
+    for written, expected in [
+            (FileReport(2, tmp_path / "x.jsonl", [{"row": 1}]),
+             {"rows": 2, "path": str(tmp_path / "x.jsonl"), "failed": 1}),
+            ({"rows": 5}, {"rows": 5}), (Plain(), {"delivered": 3}),
+            (tmp_path / "out.csv", str(tmp_path / "out.csv")), (None, None)]:
+        report = BatchReport(model="m", version=1, rows=1, seconds=0.1, destination="x",
+                             written=written)
+        as_dict = report.to_dict()
+        assert as_dict["written"] == expected
+        json.dumps(as_dict)

@@ -21,12 +21,17 @@ FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(Healt
                 derandomize=True)
 
 
-@pytest.fixture
-def api_schema(classifier):
+@pytest.fixture(params=[("classifier", False), ("timed_classifier", True)],
+                ids=["lenient", "strict-with-datetime"])
+def api_schema(request):
+    """The documents of both input modes: lenient (numeric strings, nulls, any category), and
+    strict on a model with a datetime feature."""
     from kepler_serve.app import create_app
     from kepler_serve.config import ServeSettings
 
-    app = create_app(classifier, ServeSettings(max_batch=20, access_log=False))
+    fixture, strict = request.param
+    model = request.getfixturevalue(fixture)
+    app = create_app(model, ServeSettings(max_batch=20, access_log=False, strict_inputs=strict))
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -61,13 +66,19 @@ JSON = st.recursive(
 
 VALUES = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
           | st.lists(st.integers(), max_size=3)
-          | st.sampled_from(["pump-01", "auto", "2026-01-01T00:00:00Z", "1e400", "NaN",
+          | st.sampled_from(["pump-01", "auto", "2026-01-01T00:00:00Z", "1e400", "NaN", "71.5",
+                             " -1e3 ", ".5", "1_000", "\u0663", "99999999999999999999999",
                              "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"]))
 
 
-@pytest.fixture
-def client(classifier):
-    with client_for(classifier, max_batch=20, access_log=False) as client:
+@pytest.fixture(params=[("classifier", False), ("timed_classifier", False),
+                        ("timed_classifier", True)],
+                ids=["lenient", "lenient-with-datetime", "strict-with-datetime"])
+def client(request):
+    fixture, strict = request.param
+    model = request.getfixturevalue(fixture)
+    with client_for(model, max_batch=20, access_log=False, strict_inputs=strict) as client:
+        client.model_name = model.name
         yield client
 
 
@@ -75,7 +86,7 @@ def client(classifier):
 @FUZZ
 def test_any_json_body_is_answered_without_a_server_error(client, body):
     content = json.dumps(body)  # NaN and Infinity as Python writes them: not JSON, refused
-    for path in ("/predict", "/v2/models/pump-failure/infer"):
+    for path in ("/predict", f"/v2/models/{client.model_name}/infer"):
         reply = client.post(path, content=content, headers=HEADERS)
         assert reply.status_code < 500, (path, reply.text)
         assert reply.status_code in (200, 422)

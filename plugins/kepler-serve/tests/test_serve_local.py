@@ -60,9 +60,9 @@ def test_cli_deploy_list_status_predict_logs_update_delete(local_project, kepler
         "\n".join(json.dumps(instance(temperature=t)) for t in (60.0, 75.0)))
     answer = kepler_cli("deploy", "predict", "pump-failure", "--data", "rows.jsonl")
     assert len(json.loads(answer.out)["predictions"]) == 2
-    (local_project / "bad.json").write_text(json.dumps([instance(pump="pump-42")]))
+    (local_project / "bad.json").write_text(json.dumps([instance(temperature="hot")]))
     refused = kepler_cli("deploy", "predict", "pump-failure", "--data", "bad.json")
-    assert refused.code == 1 and "instances.0.pump" in refused.err
+    assert refused.code == 1 and "instances.0.temperature" in refused.err
 
     logs = kepler_cli("deploy", "logs", "pump-failure", "-n", "3")
     assert logs.code == 0 and '"path":"/predict"' in logs.out

@@ -130,8 +130,9 @@ def _client(model, **settings):
     return asgi_client(create_app(model, options, prediction_log=log)), log
 
 
-def test_every_prediction_reaches_hec_in_the_dashboard_shape(hec, classifier):
-    client, log = _client(classifier)
+def test_every_prediction_reaches_hec_in_the_dashboard_shape(hec, timed_classifier):
+    """(A model with a datetime feature, _time: logged as ISO 8601.)"""
+    client, log = _client(timed_classifier)
     rows = [instance(), instance(temperature=81.0, vibration=1.1),
             instance(temperature=70.0, flow=None)]
     with client:
@@ -145,7 +146,7 @@ def test_every_prediction_reaches_hec_in_the_dashboard_shape(hec, classifier):
     assert len(events) == 3
     by_temperature = {e["event"]["features"]["temperature"]: e["event"] for e in events}
     hot = by_temperature[81.0]
-    assert hot["model"] == "pump-failure" and hot.get("model_version") is None
+    assert hot["model"] == "pump-failure-timed" and hot.get("model_version") is None
     assert hot["prediction"] in (0, 1) and 0 <= hot["probability"] <= 1
     assert hot["latency_ms"] >= 0 and hot["batch_id"]
     assert hot["features"]["pump"] == "pump-02"

@@ -41,7 +41,7 @@ from . import routes_meta, routes_oip, routes_predict
 from .engine import Scorer
 from .inputs import InputError, clean_errors, error
 from .responses import ERRORS, JSON, json_response
-from .state import ServerState
+from .state import UNSEEN_KEY, ServerState
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("kepler_serve.access")
@@ -132,13 +132,16 @@ class Guard:
         finally:
             if self.log_requests:
                 client = scope.get("client")
-                access_log.info("%s", orjson.dumps({
+                line = {
                     "time": round(time.time(), 3), "request_id": request_id,
                     "method": scope["method"], "path": scope["path"], "status": state["status"],
                     "ms": round((time.perf_counter() - started) * 1000, 3),
                     "bytes_in": state["received"], "bytes_out": state["sent"],
                     "client": client[0] if client else None,
-                }).decode())
+                }
+                if UNSEEN_KEY in scope:  # set by a scoring route: categories never trained on
+                    line["unseen_categories"] = scope[UNSEEN_KEY]
+                access_log.info("%s", orjson.dumps(line).decode())
 
 
 # --- the app ----------------------------------------------------------------------------------

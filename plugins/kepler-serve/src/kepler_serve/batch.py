@@ -63,15 +63,33 @@ class BatchReport:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        written: Any = self.written
-        if hasattr(written, "summary"):
-            written = {"sent": written.sent, "spooled": written.spooled,
-                       "failed": len(written.failed), "write_id": written.write_id}
-        elif written is not None:
-            written = str(written)
         return {"model": self.model, "version": self.version, "rows": self.rows,
                 "seconds": round(self.seconds, 3), "destination": self.destination,
-                "written": written, "batch_id": self.batch_id}
+                "written": written_as_dict(self.written), "batch_id": self.batch_id}
+
+
+def written_as_dict(written: Any) -> Any:
+    """Any sink's report as JSON. The Sink protocol promises only "a report of what was
+    delivered", so nothing is assumed of its fields: a dataclass, a mapping or an object's
+    attributes become a dict (lists, such as failed rows, as their length: a JSON report counts
+    them), anything else its text."""
+    import dataclasses
+
+    from kepler.api import json_safe
+
+    if written is None or isinstance(written, str | int | float | bool):
+        return written
+    if dataclasses.is_dataclass(written) and not isinstance(written, type):
+        fields = {f.name: getattr(written, f.name) for f in dataclasses.fields(written)}
+    elif isinstance(written, Mapping):
+        fields = dict(written)
+    elif hasattr(written, "__dict__") and not isinstance(written, Path):
+        fields = {k: v for k, v in vars(written).items() if not k.startswith("_")}
+    else:
+        return str(written)
+    counted = {k: len(v) if isinstance(v, list | tuple | set | frozenset) else v
+               for k, v in fields.items()}
+    return json_safe(counted)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@
       api_key: ${secret:serve-api-key}   # then every request but health checks needs X-API-Key
       max_batch: 10000                # instances per request
       max_body_bytes: 20000000
+      strict_inputs: false            # true (or --strict-inputs): 422 for numeric strings,
+                                      # nulls, unseen categories and fields that are not features
       log_sink: jsonl                 # every prediction through this sink, in the background
       log_sink_options: {path: preds.jsonl}
       # or the Splunk shorthand: log_to_splunk: true + index: ml_predictions (sink splunk-hec)
@@ -60,9 +62,15 @@ class ServeSettings(BaseModel):
     max_batch: int = Field(default=10_000, ge=1, description="Most instances in one request.")
     max_body_bytes: int = Field(default=20_000_000, ge=1_000, description="Largest request body "
                                 "accepted (413 beyond).")
-    extra_fields: Literal["forbid", "ignore"] = Field(
-        default="forbid", description="Fields that are not features: refused (422), so a "
-        "misspelled optional feature is not silently imputed, or ignored.")
+    strict_inputs: bool = Field(
+        default=False, description="Refuse (422) what the model would score but was not seen "
+        "in training: numeric strings, null in a feature no training row lacked, unseen "
+        "categories, fields that are not features. Off: those are coerced, imputed, scored as "
+        "the model's encoder scores them (and counted in /metadata) and ignored.")
+    extra_fields: Literal["forbid", "ignore"] | None = Field(
+        default=None, description="Fields that are not features (the target, _time...): "
+        "ignored, as the SDK and batch scoring ignore them, or refused (422, so a misspelled "
+        "optional feature is not silently imputed). Default: refused in strict mode only.")
     fast_path: bool = Field(default=True, description="Score with the compiled path where the "
                             "model allows it (checked for identical predictions at start).")
     docs: bool = Field(default=True, description="Serve /docs and /openapi.json.")

@@ -46,11 +46,16 @@ class Scorer:
 
     def __init__(self, model: Any, *, fast: bool = True) -> None:
         from .fastpath import compile_model
+        from .tolerance import probe
 
         self.model = model
         self.task = model.task
         self.classes = model.classes
-        self.fast, self.fast_note = compile_model(model) if fast else (None, "switched off")
+        #: What the model scores beyond its training values (nulls it imputes, unseen
+        #: categories): what the lenient API accepts, and what the fast path is checked on.
+        self.tolerance = probe(model)
+        self.fast, self.fast_note = compile_model(model, tolerance=self.tolerance) if fast \
+            else (None, "switched off")
         log.info("scoring path for %s: %s", model.name,
                  "fast (" + self.fast_note + ")" if self.fast is not None else
                  "the model's own predict (" + self.fast_note + ")")

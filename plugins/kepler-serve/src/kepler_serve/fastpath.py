@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,16 +21,26 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def sample_rows(schema: Any, count: int = 200, seed: int = 0) -> list[dict[str, Any]]:
+def sample_rows(schema: Any, count: int = 200, seed: int = 0,
+                tolerance: Any = None) -> list[dict[str, Any]]:
     """Records drawn from a feature schema: its ranges, every category, missing optional values,
-    values beyond the training range; what the parity check scores both ways."""
+    values beyond the training range; what the parity check scores both ways. With a
+    :class:`~kepler_serve.tolerance.Tolerance`, also what the API then lets through: nulls in
+    the features the model imputes, categories never seen in training."""
+    from .tolerance import UNSEEN
+
     rng = np.random.default_rng(seed)
     rows: list[dict[str, Any]] = [{} for _ in range(count)]
+    nullable = tolerance.nullable if tolerance is not None else frozenset()
+    unseen = tolerance.open_categories if tolerance is not None else frozenset()
     for feature in schema:
         kind = feature.kind
         for i, row in enumerate(rows):
-            if not feature.required and i % 7 == 3:
+            if (not feature.required or feature.name in nullable) and i % 7 == 3:
                 row[feature.name] = None
+                continue
+            if feature.name in unseen and i % 13 == 6:
+                row[feature.name] = f"{UNSEEN} {i}"
                 continue
             if kind in ("number", "integer"):
                 low = feature.min if isinstance(feature.min, float | int) else 0.0
@@ -88,10 +99,12 @@ def _checks(model: Any, compiled: Any, rows: list[dict[str, Any]]) -> list[tuple
     return checks
 
 
-def compile_model(model: Any, *, check_rows: int = 200) -> tuple[Any | None, str]:
+def compile_model(model: Any, *, check_rows: int = 200,
+                  tolerance: Any = None) -> tuple[Any | None, str]:
     """The model format's compiled scorer for ``model`` and why (or why not) it is used: it is
     kept only when it scores ``check_rows`` rows drawn from the schema exactly as the model
-    itself does."""
+    itself does, including the nulls and unseen categories the model tolerates (found by
+    :func:`kepler_serve.tolerance.probe` unless ``tolerance`` is given)."""
     try:
         compiled = model.compiled()
     except Exception as exc:  # a fitted object of an unexpected shape: stay on the safe path
@@ -100,9 +113,15 @@ def compile_model(model: Any, *, check_rows: int = 200) -> tuple[Any | None, str
     if compiled is None:
         return None, f"not compiled: the {model.manifest.format.name!r} format offers no " \
             "compiled scorer for this model"
-    rows = sample_rows(model.schema, check_rows)
+    if tolerance is None:
+        from .tolerance import probe
+
+        tolerance = probe(model)
+    rows = sample_rows(model.schema, check_rows, tolerance=tolerance)
     try:
-        checks = _checks(model, compiled, rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the unseen categories of the check rows warn
+            checks = _checks(model, compiled, rows)
     except Exception as exc:
         log.debug("fast path parity check failed to run", exc_info=True)
         return None, f"not used: the parity check failed to run ({type(exc).__name__}: {exc})"

@@ -1,49 +1,37 @@
-"""Request shapes generated from a model's feature schema, and their strict validation.
+"""Request shapes generated from a model's feature schema, and their validation.
 
-Every feature of :class:`kepler.schema.FeatureSchema` becomes a field of the ``Instance`` shape:
+Every feature of :class:`kepler.schema.FeatureSchema` becomes a field of the ``Instance`` shape,
+typed by :mod:`kepler_serve.fields`: by default as leniently as the model itself scores (numeric
+strings read as numbers, null where the model imputes, categories never seen in training scored
+as its encoder scores them, and counted), or strictly with ``serve.strict_inputs``.
 
-==========  ============================================================================
-kind        accepted JSON
-==========  ============================================================================
-number      a finite number within float32's range (what tree models compare against)
-integer     a whole number (``3`` or ``3.0``) within the same range
-boolean     ``true`` / ``false``
-category    one of the categories seen in training (an ``enum`` in the OpenAPI document)
-datetime    an RFC 3339 string, between 1678 and 2261 (what pandas timestamps hold)
-text        a string of at most 10,000 characters
-==========  ============================================================================
-
-A required feature (no training row lacked it) must be present and not null; an optional one may
-be absent or null, and the model imputes it. Unknown fields are refused (``serve.extra_fields``).
-Validation runs on the raw request bytes (pydantic-core parses and checks in one pass), and its
-errors come back field by field without echoing any input value.
+A required feature (no training row lacked it) must be present; an optional one may be absent.
+Fields that are not features (the target, ``_time`` of a model that does not use it) are ignored,
+as the SDK and batch scoring ignore extra columns; strict mode refuses them
+(``serve.extra_fields`` sets this alone). Validation runs on the raw request bytes
+(pydantic-core parses and checks in one pass), and its errors come back field by field without
+echoing any input value.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
+from collections import Counter
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, NotRequired, Required
 
 import orjson
-from pydantic import (
-    AfterValidator,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    Strict,
-    TypeAdapter,
-    ValidationError,
-)
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-#: Largest magnitude accepted for numbers: float32's, since tree models compare in float32.
-FLOAT32_MAX = 3.4028234663852886e38
-TEXT_MAX = 10_000
-#: pandas' timestamp range (nanoseconds): beyond it the model's own path reads no time at all.
-EARLIEST = _dt.datetime(1678, 1, 1, tzinfo=_dt.UTC)
-LATEST = _dt.datetime(2261, 12, 31, 23, 59, 59, tzinfo=_dt.UTC)
+from .fields import (  # noqa: F401  (re-exported: what callers imported from here before)
+    EARLIEST,
+    FLOAT32_MAX,
+    LATEST,
+    TEXT_MAX,
+    feature_type,
+)
+from .tolerance import Tolerance
+
 #: Longest text kept from a location part (a field name the client sent) in an error.
 _LOC_MAX = 64
 
@@ -67,57 +55,29 @@ def error(loc: Sequence[Any], msg: str, kind: str = "value_error") -> dict[str, 
     return {"loc": shown, "msg": msg, "type": kind}
 
 
-# --- field types ------------------------------------------------------------------------------
+# --- the instance shape ----------------------------------------------------------------------
 
 
-def _whole(value: Any) -> Any:
-    """Integers: JSON integers, or numbers with nothing after the point (3.0 from pandas)."""
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _in_range(value: _dt.datetime) -> _dt.datetime:
-    moment = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
-    if not EARLIEST <= moment <= LATEST:
-        raise ValueError("must lie between 1678-01-01 and 2261-12-31 (UTC)")
-    return value
-
-
-Number = Annotated[float, Strict(), Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX,
-                                          allow_inf_nan=False)]
-Integer = Annotated[int, BeforeValidator(_whole), Strict(),
-                    Field(ge=-int(FLOAT32_MAX), le=int(FLOAT32_MAX))]
-Boolean = Annotated[bool, Strict()]
-Text = Annotated[str, Strict(), Field(max_length=TEXT_MAX)]
-Moment = Annotated[_dt.datetime, Strict(), AfterValidator(_in_range)]
-
-
-def feature_type(feature: Any) -> Any:
-    """The validated type of one :class:`kepler.schema.Feature`."""
-    kind = feature.kind
-    if kind == "number":
-        return Number
-    if kind == "integer":
-        return Integer
-    if kind == "boolean":
-        return Boolean
-    if kind == "datetime":
-        return Moment
-    if kind == "category" and feature.categories:
-        return Literal[tuple(feature.categories)]
-    return Text
-
-
-def instance_type(schema: Any, extra: str = "forbid") -> Any:
+def instance_type(schema: Any, extra: str = "forbid", *, strict: bool = True,
+                  tolerance: Tolerance | None = None, unseen: Any = None) -> Any:
     """The ``Instance`` TypedDict of a feature schema (any feature name works as a key); a model
-    saved without a schema takes any record."""
+    saved without a schema takes any record. Lenient (``strict=False``): the model's
+    ``tolerance`` decides which features take null and which categories take unseen values
+    (``unseen(name)`` is called for each)."""
     if not len(schema):
         return dict[str, Any]
+    tolerance = tolerance if tolerance is not None and not strict else Tolerance()
     fields: dict[str, Any] = {}
     for feature in schema:
-        kind = feature_type(feature)
-        fields[feature.name] = Required[kind] if feature.required else NotRequired[kind | None]
+        kind = feature_type(feature, strict=strict,
+                            open_categories=feature.name in tolerance.open_categories,
+                            unseen=unseen)
+        if not feature.required:
+            fields[feature.name] = NotRequired[kind | None]
+        elif feature.name in tolerance.nullable:
+            fields[feature.name] = Required[kind | None]
+        else:
+            fields[feature.name] = Required[kind]
     instance: Any = TypedDict("Instance", fields)  # type: ignore[operator]
     instance.__pydantic_config__ = ConfigDict(extra=extra)  # type: ignore[typeddict-item]
     return instance
@@ -129,11 +89,20 @@ def instance_type(schema: Any, extra: str = "forbid") -> Any:
 class InputSpec:
     """The request shapes and validators of one model."""
 
-    def __init__(self, schema: Any, *, max_batch: int = 10_000, extra: str = "forbid") -> None:
+    def __init__(self, schema: Any, *, max_batch: int = 10_000, extra: str | None = None,
+                 strict: bool = False, tolerance: Tolerance | None = None) -> None:
         self.schema = schema
         self.names = [f.name for f in schema]
         self.max_batch = max_batch
-        instance = instance_type(schema, extra)
+        self.strict = strict
+        self.extra = extra or ("forbid" if strict else "ignore")
+        #: Unseen category values by feature, over every request this spec accepted.
+        self.unseen: Counter[str] = Counter()
+        #: How many the last accepted request held (the route puts it in the access log).
+        self.last_unseen = 0
+        self._pending: list[str] = []
+        instance = instance_type(schema, self.extra, strict=strict, tolerance=tolerance,
+                                 unseen=self._pending.append)
         instances = Annotated[list[instance], Field(min_length=1,  # type: ignore[valid-type]
                                                     max_length=max_batch)]
         request: Any = TypedDict("PredictRequest", {  # type: ignore[operator]
@@ -150,11 +119,21 @@ class InputSpec:
 
     def parse_predict(self, body: bytes) -> list[dict[str, Any]]:
         """The validated instances of a ``/predict`` body."""
+        self._pending.clear()
         try:
             rows: list[dict[str, Any]] = self.request.validate_json(body)["instances"]
         except ValidationError as exc:
             raise InputError(clean_errors(exc)) from None
+        self._count_unseen()
         return rows
+
+    def _count_unseen(self) -> None:
+        """Count the unseen categories of a request that validated (a refused one counts none:
+        nothing of it was scored)."""
+        self.last_unseen = len(self._pending)
+        if self._pending:
+            self.unseen.update(self._pending)
+            self._pending.clear()
 
     # --- Open Inference Protocol --------------------------------------------------------------
 
@@ -165,8 +144,8 @@ class InputSpec:
         except ValidationError as exc:
             raise InputError(clean_errors(exc)) from None
         tensors = request["inputs"]
-        columns = self._v2_columns(tensors)
-        counts = {len(values) for values in columns.values()}
+        columns, ignored = self._v2_columns(tensors)
+        counts = {len(values) for values in columns.values()} | set(ignored)
         if len(counts) != 1:
             raise InputError([error(["inputs"], "every input tensor must hold the same number "
                                     "of rows")])
@@ -175,6 +154,7 @@ class InputSpec:
             raise InputError([error(["inputs"], f"an inference request holds 1 to "
                                     f"{self.max_batch} rows")])
         rows = [{name: values[i] for name, values in columns.items()} for i in range(count)]
+        self._pending.clear()
         try:
             # the same JSON-mode rules as /predict (datetimes are RFC 3339 strings in JSON)
             validated: list[dict[str, Any]] = self.rows.validate_json(orjson.dumps(rows))
@@ -189,14 +169,17 @@ class InputSpec:
                     loc = ["inputs", *loc]
                 problems.append(error(loc, e["msg"], e["type"]))
             raise InputError(problems) from None
+        self._count_unseen()
         return validated, request
 
     def _single(self, tensors: list[dict[str, Any]]) -> bool:
         return len(tensors) == 1 and tensors[0]["name"] not in self.names
 
-    def _v2_columns(self, tensors: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    def _v2_columns(self, tensors: list[dict[str, Any]]
+                    ) -> tuple[dict[str, list[Any]], list[int]]:
         """Feature name -> values: one tensor per feature, or one [N, features] tensor whose
-        columns are the features in the schema's order."""
+        columns are the features in the schema's order; and the row counts of the tensors that
+        name no feature (ignored, unless extra fields are refused)."""
         if self._single(tensors):
             tensor = tensors[0]
             shape = tensor["shape"]
@@ -211,10 +194,14 @@ class InputSpec:
             if len(flat) != shape[0] * width:
                 raise InputError([error(["inputs", 0, "data"], "the data does not hold as many "
                                         "values as the shape says")])
-            return {name: flat[column::width] for column, name in enumerate(self.names)}
+            return {name: flat[column::width] for column, name in enumerate(self.names)}, []
         columns: dict[str, list[Any]] = {}
+        ignored: list[int] = []
         for position, tensor in enumerate(tensors):
             name = tensor["name"]
+            if name not in self.names and self.extra == "ignore" and tensor["shape"]:
+                ignored.append(tensor["shape"][0])
+                continue
             if name not in self.names:
                 raise InputError([error(["inputs", position, "name"],
                                         "not a feature of this model (GET /v2/models/NAME lists "
@@ -230,7 +217,7 @@ class InputSpec:
                 raise InputError([error(["inputs", position, "data"], "the data does not hold "
                                         "as many values as the shape says")])
             columns[name] = flat
-        return columns
+        return columns, ignored
 
     # --- OpenAPI ------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ def router(state: ServerState) -> APIRouter:
         info["serving"] = {
             "scoring_path": state.scorer.path, "fast_path": state.scorer.fast_note,
             "max_batch": settings.max_batch, "max_body_bytes": settings.max_body_bytes,
-            "extra_fields": settings.extra_fields, "requests": state.requests,
+            "inputs": state.input_stats(), "requests": state.requests,
             "rows": state.rows, "uptime_seconds": round(time.time() - state.started, 1),
             "prediction_log": state.prediction_log.stats.as_dict()
             if state.prediction_log is not None else None,

@@ -55,7 +55,7 @@ class OpenInference:
         if other is not None:
             return other
         rows, infer = self.state.inputs.parse_v2(await request.body())
-        scores = await score(self.state, rows)
+        scores = await score(self.state, rows, request.scope)
         wanted = {o["name"] for o in infer.get("outputs", [])} or {"predictions",
                                                                     "probabilities"}
         outputs = []

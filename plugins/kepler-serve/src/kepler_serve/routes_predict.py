@@ -23,7 +23,7 @@ def router(state: ServerState) -> APIRouter:
                  f"{state.settings.max_batch} instances per request.")
     async def predict(request: Request) -> Response:
         rows = state.inputs.parse_predict(await request.body())
-        scores = await score(state, rows)
+        scores = await score(state, rows, request.scope)
         payload: dict[str, Any] = {"predictions": scores.predictions}
         if scores.probabilities is not None:
             payload["probabilities"] = scores.probabilities

@@ -8,6 +8,7 @@ from typing import Any
 
 from .engine import Scorer, Scores
 from .inputs import InputSpec
+from .tolerance import Tolerance
 
 #: Requests of at most this many rows are scored on the event loop (the fast path takes
 #: microseconds); larger ones, and every request on the model's own path, in a worker thread.
@@ -22,20 +23,41 @@ class ServerState:
         self.settings = settings
         self.scorer = scorer
         self.inputs = InputSpec(model.schema, max_batch=settings.max_batch,
-                                extra=settings.extra_fields)
+                                extra=settings.extra_fields, strict=settings.strict_inputs,
+                                tolerance=scorer.tolerance)
         self.prediction_log = prediction_log
         self.ready = True
         self.started = time.time()
         self.requests = 0
         self.rows = 0
 
+    def input_stats(self) -> dict[str, Any]:
+        """How requests are validated, and the unseen categories scored so far by feature."""
+        inputs = self.inputs
+        tolerance = Tolerance(frozenset(f.name for f in self.model.schema if not f.required)) \
+            if inputs.strict else self.scorer.tolerance
+        return {"strict": inputs.strict, "extra_fields": inputs.extra,
+                "nullable": sorted(tolerance.nullable),
+                "open_categories": sorted(tolerance.open_categories),
+                "unseen_categories": dict(inputs.unseen),
+                "unseen_categories_total": sum(inputs.unseen.values())}
+
     @property
     def version(self) -> str | None:
         return None if self.model.version is None else str(self.model.version)
 
 
-async def score(state: ServerState, rows: list[dict[str, Any]]) -> Scores:
-    """Score validated records, count them, and queue them for the prediction log."""
+#: The ASGI scope key through which a scoring route tells the access log how many unseen
+#: categories its request held.
+UNSEEN_KEY = "kepler.unseen_categories"
+
+
+async def score(state: ServerState, rows: list[dict[str, Any]],
+                scope: dict[str, Any] | None = None) -> Scores:
+    """Score validated records, count them, and queue them for the prediction log; the request's
+    unseen categories are noted in its ``scope`` for the access log."""
+    if scope is not None and state.inputs.last_unseen:
+        scope[UNSEEN_KEY] = state.inputs.last_unseen
     if state.scorer.fast is not None and len(rows) <= INLINE_ROWS:
         scores = state.scorer.score(rows)
     else:
