@@ -66,13 +66,14 @@ def test_canary_then_promote(fake, project, deployed, model_v4, kepler_cli, even
                                               "version": "4"}
 
 
-def test_canary_with_kepler_deploy_model_replace(fake, deployed, model_v4, kepler_cli):
-    refused = kepler_cli("deploy", str(model_v4), "--target", "cloud-run", "--canary", "10")
-    assert refused.code != 0 and "exists already" in refused.err
-    result = kepler_cli("deploy", str(model_v4), "--target", "cloud-run", "--canary", "10",
-                        "--replace")
+def test_canary_of_an_existing_deployment_needs_no_replace(fake, deployed, model_v4,
+                                                           kepler_cli):
+    """A canary is a new revision of a deployment that exists: --canary implies --replace."""
+    result = kepler_cli("deploy", str(model_v4), "--target", "cloud-run", "--canary", "10")
     assert result.code == 0, result.err
     assert [t["percent"] for t in fake.services[SERVICE]["traffic"]] == [10, 90]
+    plain = kepler_cli("deploy", str(model_v4), "--target", "cloud-run")
+    assert plain.code != 0 and "exists already" in plain.err and "--replace" in plain.err
 
 
 def test_rollback_returns_traffic_and_the_listed_version(fake, project, deployed, model_v4,

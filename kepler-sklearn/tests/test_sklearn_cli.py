@@ -49,7 +49,7 @@ def test_train_help_lists_every_algorithm(kepler_cli):
     for name in ("random_forest", "xgboost", "lightgbm", "isolation_forest", "kmeans"):
         assert name in result.out
     one = kepler_cli("train", "random_forest", "--help")
-    assert "Tasks: classification, regression" in one.out and "--split [auto|random|time]" in one.out
+    assert "Tasks: classification, regression" in one.out and "--split [auto|random|time|group]" in one.out
 
 
 def test_train_from_parquet_saves_to_the_registry(data_files, kepler_cli, kepler_plugin):

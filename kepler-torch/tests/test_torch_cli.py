@@ -27,7 +27,7 @@ def test_train_help_lists_pytorch_with_its_own_command(kepler_cli):
     assert one.code == 0
     for option in ("--epochs", "--batch-size", "--lr", "--optimizer [adamw|adam|sgd|rmsprop]",
                    "--early-stopping PATIENCE", "--device", "--window", "--horizon",
-                   "--model mlp|lstm|cnn1d|MODULE:CLASS", "--data FILE", "--split [auto|random|time]",
+                   "--model mlp|lstm|cnn1d|MODULE:CLASS", "--data FILE", "--split [auto|random|time|group]",
                    "--param KEY=VALUE", "--save / --no-save", "--json"):
         assert option in one.out, option
 
