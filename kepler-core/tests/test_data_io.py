@@ -116,3 +116,11 @@ def test_kepler_train_data_options_are_checked(numbers, kepler_cli):
     missing = kepler_cli("train", "mean", "--connector", "historian", "--query", "x",
                          "--target", "temp")
     assert missing.code == 4 and "connector 'historian'" in missing.err
+
+
+def test_the_sdk_reads_and_writes_through_any_connector_and_sink(numbers):
+    import kepler as kp
+
+    assert kp.data.read("q", connector="numbers") == NUMBERS
+    assert kp.results.write(NUMBERS, sink="memory") == {"rows": 3}
+    assert "read" in dir(kp.data) and "write" in dir(kp.results)

@@ -73,6 +73,13 @@ def kepler_sdk_functions() -> Iterator[SdkFunctionSpec]:
     ):
         yield SdkFunctionSpec(namespace="deploy", name=name, target=f"kepler.deployments:{name}",
                               description=description)
+    # Data in and out through whichever connector or sink is installed: kp.data.read,
+    # kp.results.write (plugins add shorthands such as kp.data.from_splunk).
+    yield SdkFunctionSpec(namespace="data", name="read", target="kepler.capabilities:read_data",
+                          description="Run a query through a connector (default: data.connector).")
+    yield SdkFunctionSpec(namespace="results", name="write",
+                          target="kepler.capabilities:write_results",
+                          description="Write results through a sink (default: results.sink).")
 
 
 @hookimpl
