@@ -16,8 +16,11 @@ A name like ``builtins.eval`` or ``os.system`` is never on it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Iterable
+import sys
+import types
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,47 @@ from kepler.api import UnsafeModelError
 
 #: Packages whose *classes* may be rebuilt from a payload.
 TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy", "kepler_tabular")
+
+#: Modules that held Kepler's transformers before they moved here (kepler-sklearn 0.1 saved
+#: pipelines naming ``kepler_sklearn.preprocessing.AsFloat``...): such payloads still load, the
+#: old name standing for the class that lives here now. Nothing else is aliased.
+LEGACY_MODULES = {"kepler_sklearn.preprocessing": "kepler_tabular"}
+LEGACY_CLASSES = frozenset({"AsFloat", "Categories", "DatetimeFeatures"})
+
+
+def _current_name(name: str) -> str:
+    """The name a legacy transformer type has now (any other name unchanged)."""
+    module, _, cls = name.rpartition(".")
+    if module in LEGACY_MODULES and cls in LEGACY_CLASSES:
+        return f"{LEGACY_MODULES[module]}.{cls}"
+    return name
+
+
+@contextlib.contextmanager
+def _legacy_modules(names: Iterable[str]) -> Iterator[None]:
+    """While a payload naming a legacy module loads, that module name resolves to a namespace
+    holding exactly the moved classes (removed again afterwards, never shadowing a real one)."""
+    added = []
+    for module in sorted({n.rpartition(".")[0] for n in names} & set(LEGACY_MODULES)):
+        if module in sys.modules or _importable(module):
+            continue
+        target = importlib.import_module(LEGACY_MODULES[module])
+        sys.modules[module] = types.SimpleNamespace(  # type: ignore[assignment]
+            **{cls: getattr(target, cls) for cls in LEGACY_CLASSES})
+        added.append(module)
+    try:
+        yield
+    finally:
+        for module in added:
+            sys.modules.pop(module, None)
+
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def _resolve(name: str) -> object | None:
@@ -51,7 +95,7 @@ def is_allowed(name: str, trusted: Iterable[str] = ()) -> bool:
     """Whether a skops payload may contain type ``name``."""
     if name in set(trusted):
         return True
-    return isinstance(_resolve(name), type)
+    return isinstance(_resolve(_current_name(name)), type)
 
 
 def refused(names: Iterable[str], trusted: Iterable[str] = ()) -> list[str]:
@@ -106,4 +150,5 @@ def load_skops_file(path: Path, recorded: Iterable[str], trusted: Iterable[str] 
             hint="The payload was replaced after saving; restore the artifact from a trusted "
             "copy or retrain.",
         )
-    return sio.load(path, trusted=needed)
+    with _legacy_modules(needed):
+        return sio.load(path, trusted=needed)
