@@ -268,3 +268,21 @@ def test_pep_508_direct_references_install_with_every_manager(home, repos, wheel
     root = make_project(tmp_path / "direct", wheelhouse, f"gitlib @ git+{gitlib.url}@v0.1.0\n")
     kp.env.create(env="dev", manager=manager, project=root)
     assert installed(python_of(root))["gitlib"] == "0.1.0"
+
+
+def test_pep_508_direct_reference_installs_with_poetry(home, repos, tmp_path):
+    """The same requirement through poetry: written into pyproject.toml as a git dependency with
+    its tag, locked and installed. (No --no-index header: poetry refuses pip's options, and a
+    git dependency with an in-tree build backend needs no index.)"""
+    gitlib, _ = repos
+    root = tmp_path / "direct-poetry"
+    root.mkdir()
+    (root / "kepler.yml").write_text("project: {name: dp}\nenv:\n  install_kepler: false\n")
+    (root / "requirements.txt").write_text(f"gitlib @ git+{gitlib.url}@v0.1.0\n")
+    info = kp.env.create(env="dev", manager="poetry", project=root)
+    assert info.manager == "poetry"
+    assert installed(python_of(root))["gitlib"] == "0.1.0"
+    pyproject = (root / "pyproject.toml").read_text()
+    assert f'gitlib = {{ git = "{gitlib.url}", rev = "v0.1.0" }}' in pyproject
+    lock = (root / "poetry.lock").read_text()
+    assert gitlib.tag_sha in lock

@@ -136,3 +136,60 @@ def test_bad_files_are_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
         with pytest.raises(SystemExit) as exit_:
             main([*argv, "--max-seconds", "0"])
         assert text in str(exit_.value.code), exit_.value.code
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_background_prints_exports_and_leaves_a_server_that_answers():
+    """``eval "$(python -m kepler_splunk_testing ... --background)"``: the command returns once
+    the server answers; its stdout is shell that sets the KEPLER_SPLUNK__ variables and the pid."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get(
+        "PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, "-m", "kepler_splunk_testing", "--generate", "pumps=50", "--background",
+         "--max-seconds", "30", "--hec-token", HEC_TOKEN],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    exported = dict(line.removeprefix("export ").split("=", 1)
+                    for line in done.stdout.splitlines())
+    pid = int(exported["KEPLER_SPLUNK_TEST_PID"])
+    try:
+        assert exported["KEPLER_SPLUNK__HEC_TOKEN"] == HEC_TOKEN
+        assert "kill $KEPLER_SPLUNK_TEST_PID" in done.stderr
+        url = (f"{exported['KEPLER_SPLUNK__SCHEME']}://{exported['KEPLER_SPLUNK__HOST']}:"
+               f"{exported['KEPLER_SPLUNK__PORT']}/services/server/info?output_mode=json")
+        import urllib.request
+
+        request = urllib.request.Request(
+            url, headers={"Authorization": f"Bearer {exported['KEPLER_SPLUNK__TOKEN']}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.load(answer)["entry"][0]["content"]["version"]
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid)
+
+
+def test_background_reports_a_server_that_cannot_start():
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "kepler_splunk_testing", "--background",
+             "--port", str(busy.getsockname()[1])],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "PYTHONPATH": SRC})
+    finally:
+        busy.close()
+    assert done.returncode != 0
+    assert "did not start" in done.stderr and "cannot listen" in done.stderr
+    assert done.stdout == ""

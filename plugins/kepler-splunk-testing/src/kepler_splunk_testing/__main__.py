@@ -7,6 +7,11 @@ serves until SIGTERM/SIGINT, until ``--max-seconds`` pass, or (with ``--exit-wit
 the process that started it dies. Kepler's benchmark uses this so that the server's CPU time is
 not counted as the client's; people use it to try Kepler without a Splunk.
 
+``--background`` starts the server as a detached process of its own, waits until it answers,
+prints the ``export`` lines (plus ``KEPLER_SPLUNK_TEST_PID``) on stdout and returns, so a shell
+or a README takes the settings with ``eval "$(python -m kepler_splunk_testing ... --background)"``.
+A background server always stops by itself: after ``--max-seconds`` (default 4 hours).
+
 Generated data (``--generate``) ends now unless ``--start``/``--end`` say otherwise, so a search
 with ``earliest=-7d`` finds it; ``--hec-port`` and ``--hec-token`` keep the HEC settings of a
 configuration valid across restarts.
@@ -124,11 +129,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--exit-with-parent", action="store_true", help="stop when the parent process exits"
     )
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="start detached, print the export lines once it answers, and return "
+        "(use: eval \"$(python -m kepler_splunk_testing --generate pumps=20000 --background)\"); "
+        f"stops after --max-seconds (default {BACKGROUND_MAX_SECONDS:.0f})",
+    )
     return parser
 
 
+#: A detached server nobody watches still ends: four hours unless --max-seconds says otherwise.
+BACKGROUND_MAX_SECONDS = 4 * 3600.0
+#: How long --background waits for the server to answer (a big --generate takes a while).
+BACKGROUND_START_TIMEOUT = 300.0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(arguments)
+    if args.background:
+        return _start_in_background(arguments, args)
     server = _build_server(args)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -216,23 +237,64 @@ def _generated(rows: int, args: argparse.Namespace) -> Any:
     return generate_sensor_data(rows, end=end or now, seed=args.seed)
 
 
-def describe(server: SplunkTestServer) -> str:
-    """What a person needs: where the server is, its credentials, and the environment variables
-    that point Kepler at it (kepler-splunk's ``splunk:`` settings, ``KEPLER_SPLUNK__<FIELD>``)."""
-    info = server.connection_info()
+def _start_in_background(arguments: list[str], args: argparse.Namespace) -> int:
+    """Run this module again as a detached process and hand its settings to the shell.
+
+    The child's first stdout line is its connection info (printed only once it listens); its
+    human-readable output goes to a log file named in the result, so nothing ties it to this
+    terminal after we return.
+    """
+    import subprocess
+    import tempfile
+
+    child_args = [a for a in arguments if a != "--background"]
+    if args.max_seconds is None:
+        child_args += ["--max-seconds", str(BACKGROUND_MAX_SECONDS)]
+    log = Path(tempfile.mkstemp(prefix="kepler-splunk-test-", suffix=".log")[1])
+    with log.open("wb") as log_file:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "kepler_splunk_testing", *child_args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file,
+            start_new_session=True,
+        )
+    first_line = _first_line(child, BACKGROUND_START_TIMEOUT)
+    if not first_line:
+        child.kill()
+        child.wait()
+        detail = log.read_text(errors="replace").strip() or "no output"
+        raise SystemExit(f"the Splunk test server did not start: {detail} (log: {log})")
+    assert child.stdout is not None
+    child.stdout.close()  # it prints nothing more; closing lets it outlive this process
+    info = json.loads(first_line)
+    print("\n".join(export_lines(info)))
+    print(f"export KEPLER_SPLUNK_TEST_PID={info['pid']}")
+    print(f"Splunk test server running in the background (pid {info['pid']}, log {log}); "
+          f"stop it with: kill $KEPLER_SPLUNK_TEST_PID", file=sys.stderr)
+    return 0
+
+
+def _first_line(child: Any, timeout: float) -> str:
+    """The child's first stdout line, or "" when it exits or stays silent past ``timeout``."""
+    import selectors
+
+    selector = selectors.DefaultSelector()
+    selector.register(child.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            if selector.select(timeout=min(left, 0.5)):
+                return str(child.stdout.readline().decode().strip())
+            if child.poll() is not None:
+                return ""
+        return ""
+    finally:
+        selector.close()
+
+
+def export_lines(info: dict[str, Any]) -> list[str]:
+    """``export KEPLER_SPLUNK__...`` lines pointing kepler-splunk's ``splunk:`` settings at a
+    server described by its connection info."""
     lines = [
-        "Splunk test server ready (Ctrl-C stops it).",
-        f"  REST API: {info['url']}  (user {info['username']} / {info['password']}, "
-        f"token {info['token']})",
-        f"  HEC:      {info['hec_url']}  (token {info['hec_token']}; --hec-port and "
-        "--hec-token keep these across restarts)",
-    ]
-    for index in server.engine.index_list():
-        if index.name in info["indexes"]:
-            lines.append(f"  index {index.name}: {_extent(index)}")
-    lines += [
-        "",
-        "Point Kepler at it (paste into your shell):",
         f"export KEPLER_SPLUNK__HOST={info['host']}",
         f"export KEPLER_SPLUNK__PORT={info['port']}",
         f"export KEPLER_SPLUNK__SCHEME={info['scheme']}",
@@ -248,6 +310,24 @@ def describe(server: SplunkTestServer) -> str:
     ]
     if info["ca_file"]:
         lines.append(f"export KEPLER_SPLUNK__CA_FILE={info['ca_file']}")
+    return lines
+
+
+def describe(server: SplunkTestServer) -> str:
+    """What a person needs: where the server is, its credentials, and the environment variables
+    that point Kepler at it (kepler-splunk's ``splunk:`` settings, ``KEPLER_SPLUNK__<FIELD>``)."""
+    info = server.connection_info()
+    lines = [
+        "Splunk test server ready (Ctrl-C stops it).",
+        f"  REST API: {info['url']}  (user {info['username']} / {info['password']}, "
+        f"token {info['token']})",
+        f"  HEC:      {info['hec_url']}  (token {info['hec_token']}; --hec-port and "
+        "--hec-token keep these across restarts)",
+    ]
+    for index in server.engine.index_list():
+        if index.name in info["indexes"]:
+            lines.append(f"  index {index.name}: {_extent(index)}")
+    lines += ["", "Point Kepler at it (paste into your shell):", *export_lines(info)]
     return "\n".join(lines)
 
 
