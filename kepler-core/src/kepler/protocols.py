@@ -114,6 +114,11 @@ class Deployer(Protocol):
     #   promote(name, revision=None) -> Deployment    all traffic to the canary (or revision)
     #   plan(name, model, config, *, action="create") -> list   requests a create/update would
     #       send, each with render() and as_dict(); nothing is sent
+    # Optional, for targets that run one-off batch jobs (``kepler predict MODEL --target T``
+    # calls it when present and says so when absent):
+    #   run_batch(name, model, config) -> dict   run ``kepler predict`` on the target in a job
+    #       that stops when done; config: "input" (a local file to score), "args" (kepler
+    #       predict's data and sink options); returns a report (state, logs...)
 
     def create(self, name: str, model: str, config: Mapping[str, Any]) -> Deployment:
         """Start serving the model in artifact folder ``model`` as ``name``; return it once it

@@ -101,7 +101,11 @@ def _show(report: Any, as_json: bool, preview: int = 0) -> None:
 @click.option("--keep", help="Comma-separated columns to copy next to each prediction "
               "(asset ids...).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def predict(model: str, as_json: bool, **given: Any) -> None:
+@click.option("--target", help="Run the batch as a job on this deployment target (one with "
+              "batch support, e.g. azure-aci) instead of here.")
+@click.option("--name", "job_name", help="With --target: the job's name (default: the model's).")
+def predict(model: str, as_json: bool, target: str | None, job_name: str | None,
+            **given: Any) -> None:
     """Batch-score MODEL on a connector's data or a table; predictions to a sink or a file.
 
     \b
@@ -116,6 +120,9 @@ def predict(model: str, as_json: bool, **given: Any) -> None:
     from .batch import batch_score
 
     options = _predict_options(**given)
+    if target:
+        _remote_batch(model, target, job_name, given, as_json)
+        return
     try:
         report = batch_score(model, **options)
     except KeplerError as exc:
@@ -153,6 +160,58 @@ def _predict_options(*, connector: str | None, query: str | None, spl: str | Non
             "sink_options": parse_key_values(sink_option), "output": output,
             "to_splunk": to_splunk, "index": index, "sourcetype": sourcetype,
             "keep": [c.strip() for c in keep.split(",") if c.strip()] if keep else ()}
+
+
+#: ``kepler predict`` options passed on to the job's own ``kepler predict`` (--target).
+_REMOTE_FLAGS = {"connector": "--connector", "query": "--query", "spl": "--spl",
+                 "earliest": "--earliest", "latest": "--latest", "connection": "--connection",
+                 "sink": "--sink", "index": "--index", "keep": "--keep"}
+
+
+def _remote_batch(model: str, target: str, name: str | None, given: dict[str, Any],
+                  as_json: bool) -> None:
+    """Hand the batch to the target's optional ``run_batch`` (see the Deployer protocol): the
+    model's image runs ``kepler predict`` there with the same data and sink options."""
+    import json
+
+    from kepler.api import (
+        DeploymentError,
+        default_deployment_name,
+        deployer,
+        resolve_model_folder,
+    )
+
+    if given.get("output"):
+        raise click.UsageError("--output writes a file here; with --target send the "
+                               "predictions through --sink or --to-splunk.")
+    backend = deployer(target)
+    run_batch = getattr(backend, "run_batch", None)
+    if run_batch is None:
+        raise DeploymentError(f"Target {target!r} does not run batch jobs.",
+                              hint="Leave --target out to score here, or use a target with "
+                              "batch support ('kepler deploy targets').")
+    args: list[str] = []
+    for key, flag in _REMOTE_FLAGS.items():
+        if given.get(key):
+            args += [flag, str(given[key])]
+    args += [item for option in given.get("sink_option") or () for item in
+             ("--sink-option", option)]
+    if given.get("to_splunk"):
+        args.append("--to-splunk")
+    if given.get("sourcetype") not in (None, "_json"):
+        args += ["--sourcetype", str(given["sourcetype"])]
+    folder, manifest = resolve_model_folder(model)
+    config: dict[str, Any] = {"args": args}
+    if given.get("input_path"):
+        config["input"] = str(given["input_path"])
+    report = run_batch(name or default_deployment_name(manifest.name), str(folder), config)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    click.echo(f"Batch {report.get('group') or report.get('name', '')} on {target}: "
+               f"{report.get('state', 'done')}")
+    for line in report.get("logs") or []:
+        click.echo(line)
 
 
 # --- pipelines --------------------------------------------------------------------------------
