@@ -6,6 +6,9 @@ Example::
     df = kp.data.from_splunk("search index=pumps", earliest="-7d")   # kepler-splunk
     model = kp.train.random_forest(df, target="failure")              # kepler-sklearn
 
+In Jupyter, ``%load_ext kepler`` adds the ``%%spl`` magic (one per connector's query option),
+``%kepler <command>`` and short error messages (:mod:`kepler.jupyter`).
+
 Everything here is loaded lazily: ``import kepler`` imports no plugin and no heavy library.
 """
 
@@ -47,6 +50,10 @@ _MODULES = ("config", "plugins")
 _LAZY = {
     "KeplerError": ("kepler.errors", "KeplerError"),
     "hookimpl": ("kepler.hookspecs", "hookimpl"),
+    # ``%load_ext kepler``: IPython looks these up on the package; kepler.jupyter imports
+    # nothing heavy itself, and IPython only when the magics are registered.
+    "load_ipython_extension": ("kepler.jupyter", "load_ipython_extension"),
+    "unload_ipython_extension": ("kepler.jupyter", "unload_ipython_extension"),
 }
 
 

@@ -34,7 +34,8 @@ The names, by what they are for:
 - deployments: :func:`deployer`, :func:`deployment_state_dir`, :func:`deployment_as_dict`;
 - plugins: :func:`records`, :func:`find_record`, :func:`fire`, :func:`list_plugins`;
 - CLI helpers: :func:`echo_table`, :func:`echo_json`, :func:`parse_key_values`,
-  :func:`training_options`, :func:`run_training`.
+  :func:`training_options`, :func:`run_training`;
+- notebooks: :class:`Card`, the rich display (``_repr_html_``) every Kepler result uses.
 
 Names are resolved on first use, so importing this module (as every plugin module does while
 ``kepler --help`` runs) costs no more than the hook markers and the record types.
@@ -93,6 +94,7 @@ from .records import (
     Deployment,
     EnvManagerSpec,
     ExtractEvent,
+    MagicSpec,
     ModelFormatSpec,
     PredictionEvent,
     ProjectTemplateSpec,
@@ -253,6 +255,7 @@ if TYPE_CHECKING:
 
 #: name -> (module, attribute): resolved on first use by ``__getattr__``.
 _LAZY: dict[str, tuple[str, str]] = {
+    "Card": ("kepler.display", "Card"),
     **{name: ("kepler.artifact", name) for name in (
         "MANIFEST_FILE", "Environment", "FileEntry", "FormatInfo", "ModelManifest", "TargetInfo",
         "TrainerInfo", "TrainingInfo", "package_versions", "payload_file", "read_manifest",
@@ -386,7 +389,8 @@ __all__ = sorted([
     "CapabilityNotInstalledError", "CheckFailedError", "CheckResult", "CheckStatus",
     "CommandSpec", "ConfigError", "ConfigSectionSpec", "ConnectorSpec", "DeployEvent",
     "DeployerSpec", "Deployment", "DeploymentError", "DeploymentNotFoundError", "EmptyResultError",
-    "EnvManagerSpec", "ExtractEvent", "KeplerError", "ModelError", "ModelFormatNotInstalledError",
+    "EnvManagerSpec", "ExtractEvent", "KeplerError", "MagicSpec", "ModelError",
+    "ModelFormatNotInstalledError",
     "ModelFormatSpec", "ModelInputError", "ModelNotFoundError", "PluginConflictError",
     "PluginError", "PluginIncompatibleError", "PluginLoadError", "PluginNotFoundError",
     "PredictionEvent", "ProjectError", "ProjectTemplateSpec", "SdkFunctionSpec", "SecretError",

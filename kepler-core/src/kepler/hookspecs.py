@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         DeployEvent,
         EnvManagerSpec,
         ExtractEvent,
+        MagicSpec,
         ModelFormatSpec,
         PredictionEvent,
         ProjectTemplateSpec,
@@ -52,8 +53,9 @@ PROJECT_NAME = "kepler"
 #: protocol methods or ``kepler.api`` names; major bumps break. 1.1 added model formats; 1.2 the
 #: Deployer's status, logs and build; 1.3 ``kepler.api`` as the one module plugins import,
 #: ``target=`` as every record's import string, a format's ``prepare`` and ``compiled``, and
-#: connectors and sinks used by core (``read_data``, ``write_results``).
-PLUGIN_API_VERSION = "1.3"
+#: connectors and sinks used by core (``read_data``, ``write_results``); 1.4 IPython magics
+#: (``kepler_magics``) and a trainer's ``signature``.
+PLUGIN_API_VERSION = "1.4"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -200,6 +202,23 @@ class KeplerSpecs:
                                       save="kepler_sklearn.formats:save_skops",
                                       load="kepler_sklearn.formats:load_skops",
                                       install="kepler-sklearn")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_magics(self) -> Iterable[MagicSpec]:
+        """IPython magics added by ``%load_ext kepler`` (plugin API 1.4).
+
+        Core already makes one query magic per connector with a ``query_option`` (``%%spl``
+        for kepler-splunk's); this hook is for anything else a plugin wants in notebooks. A
+        magic here wins over core's magic of the same name.
+
+        Example::
+
+            @hookimpl
+            def kepler_magics():
+                yield MagicSpec(name="historian_tags", magic_kind="line",
+                                target="acme_kepler.magics:tags")
         """
         raise NotImplementedError
 

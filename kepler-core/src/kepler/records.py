@@ -124,6 +124,12 @@ class TrainerSpec(_FactoryRecord):
     tasks: tuple[str, ...] = ()
     #: Framework name shown in listings, e.g. "scikit-learn".
     framework: str = ""
+    #: Import string of a function or method whose parameters and docstring document the
+    #: trainer's keywords (plugin API 1.4): ``help(kp.train.<name>)``, ``inspect.signature`` and
+    #: Jupyter's Shift-Tab show them. Keep its module light: it is imported when the name is
+    #: first reached, before any training. Without it the trainer's ``train`` method is used
+    #: when ``target`` is a class, else the signature says only ``**params``.
+    signature: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -263,10 +269,25 @@ class ModelFormatSpec(_Record):
     install: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class MagicSpec(_Record):
+    """An IPython magic (``%name`` / ``%%name``) added when ``%load_ext kepler`` runs (plugin API
+    1.4). The target is imported only then, so it may import IPython.
+
+    ``kind`` is ``"line"``, ``"cell"`` or ``"line_cell"`` (one function serving both).
+    """
+
+    hook: ClassVar[str] = "kepler_magics"
+    kind: ClassVar[str] = "magic"
+    #: Import string of ``magic(line: str, cell: str | None = None) -> object``.
+    target: str
+    magic_kind: Literal["line", "cell", "line_cell"] = "line_cell"
+
+
 #: Every registration record type, in the order ``kepler plugins list`` reports their hooks.
 RECORD_TYPES: tuple[type[_Record], ...] = (
     ConnectorSpec, TrainerSpec, DeployerSpec, EnvManagerSpec, SinkSpec, ProjectTemplateSpec,
-    CommandSpec, ConfigSectionSpec, SdkFunctionSpec, ModelFormatSpec,
+    CommandSpec, ConfigSectionSpec, SdkFunctionSpec, ModelFormatSpec, MagicSpec,
 )
 
 
@@ -375,3 +396,19 @@ class Deployment:
     url: str | None = None
     status: str = "unknown"
     details: Mapping[str, Any] = field(default_factory=dict)
+
+    def card(self) -> Any:
+        """The :class:`kepler.display.Card` shown in notebooks: URL, status, traffic, details."""
+        from .display import Card
+
+        card = Card(f"Deployment {self.name} ({self.target})")
+        card.add("model", f"{self.model}" + (f" v{self.version}" if self.version else ""))
+        card.add("status", self.status).add("url", self.url)
+        card.add("traffic", self.details.get("traffic"))
+        for key, value in self.details.items():
+            if key != "traffic" and isinstance(value, str | int | float | bool):
+                card.add(key, value)
+        return card
+
+    def _repr_html_(self) -> str:
+        return str(self.card().html())

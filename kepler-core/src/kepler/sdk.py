@@ -11,6 +11,7 @@ distribution to install or which plugin to enable.
 from __future__ import annotations
 
 import difflib
+import inspect
 from typing import Any
 
 from .errors import CapabilityNotInstalledError
@@ -110,7 +111,11 @@ def missing(namespace: str, attr: str, names: list[str] | None = None, *,
 
 def _trainer_function(spec: Any) -> Any:
     """``kp.train.<name>``: build the trainer with the config in force, save the model when asked
-    (``save=True``: next version in the registry) and fire after-train with the artifact."""
+    (``save=True``: next version in the registry) and fire after-train with the artifact.
+
+    The returned function carries the trainer's own keywords (:func:`trainer_signature`) so
+    ``help()``, ``inspect.signature`` and Jupyter's Shift-Tab show ``features``, ``split``...
+    rather than ``**params``."""
 
     def train(data: Any, target: str | None = None, *, save: bool = False,
               force: bool = False, **params: Any) -> Any:
@@ -123,8 +128,52 @@ def _trainer_function(spec: Any) -> Any:
     train.__name__ = spec.name
     train.__qualname__ = f"train.{spec.name}"
     origin = spec.framework or spec.distribution
-    train.__doc__ = spec.description or f"Train {spec.name} ({origin})."
+    summary = spec.description or f"Train {spec.name} ({origin})."
+    documented = _documented(spec)
+    if documented is not None:
+        train.__signature__ = trainer_signature(documented)  # type: ignore[attr-defined]
+        doc = inspect.getdoc(documented)
+        summary = f"{summary}\n\n{doc}" if doc else summary
+    train.__doc__ = summary
     return train
+
+
+def _documented(spec: Any) -> Any:
+    """The callable whose parameters document a trainer: its record's ``signature``, else the
+    ``train`` method of a class target; None when neither exists (a plain factory function)."""
+    from .records import import_string
+
+    if getattr(spec, "signature", ""):
+        return import_string(spec.signature)
+    factory = import_string(spec.target)
+    method = getattr(factory, "train", None) if isinstance(factory, type) else None
+    return method if callable(method) else None
+
+
+_CORE_KEYWORDS = (
+    inspect.Parameter("save", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool"),
+    inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool"),
+)
+
+
+def trainer_signature(documented: Any) -> inspect.Signature:
+    """``kp.train.<name>``'s signature: ``data`` and ``target`` first, the trainer's own keywords,
+    then core's ``save`` and ``force`` (which the wrapper handles) unless the trainer has them."""
+    source = inspect.signature(documented)
+    params = [p for p in source.parameters.values() if p.name != "self"]
+    named = {p.name for p in params}
+    data = inspect.Parameter("data", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    target = inspect.Parameter("target", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                               annotation="str | None")
+    head = [data, target]
+    rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            if p.kind is not inspect.Parameter.VAR_KEYWORD else p
+            for p in params if p.name not in ("data", "target")
+            and p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    extra = [p for p in _CORE_KEYWORDS if p.name not in named]
+    variadic = [p for p in rest if p.kind is inspect.Parameter.VAR_KEYWORD]
+    keywords = [p for p in rest if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    return source.replace(parameters=head + keywords + extra + variadic)
 
 
 def finish_training(trainer: str, model: Any, *, save: bool = False, force: bool = False) -> Any:
@@ -153,4 +202,4 @@ def finish_training(trainer: str, model: Any, *, save: bool = False, force: bool
     return model
 
 
-__all__ = ["NAMESPACES", "Namespace", "finish_training", "missing"]
+__all__ = ["NAMESPACES", "Namespace", "finish_training", "missing", "trainer_signature"]

@@ -16,8 +16,9 @@ from kepler.api import ConfigSectionSpec, ModelFormatSpec, SdkFunctionSpec, Trai
 
 from .algorithms import ALGORITHMS
 
-#: 1.3: a model format's ``prepare`` (kepler-tabular's) and ``compiled`` (the serving fast path).
-KEPLER_PLUGIN_API = ">=1.3,<2"
+#: 1.3: a model format's ``prepare`` (kepler-tabular's) and ``compiled`` (the serving fast path);
+#: 1.4: a trainer's ``signature``.
+KEPLER_PLUGIN_API = ">=1.4,<2"
 #: What every format of this plugin takes: a table checked against the feature schema.
 PREPARE = "kepler_tabular:prepare_inputs"
 #: The serving fast path of every format here (their predictors are all TabularModels).
@@ -30,7 +31,8 @@ def kepler_trainers() -> Iterator[TrainerSpec]:
         if algorithm.available():
             yield TrainerSpec(name=algorithm.name, tasks=algorithm.tasks,
                               framework=algorithm.framework, description=algorithm.description,
-                              target=f"kepler_sklearn.algorithms:{algorithm.name}")
+                              target=f"kepler_sklearn.algorithms:{algorithm.name}",
+                              signature="kepler_sklearn.trainers:SklearnTrainer.train")
 
 
 @hookimpl

@@ -6,7 +6,10 @@ from typing import Any
 
 
 class SplunkConnector:
-    """``query(spl, earliest=..., latest=..., **options)`` returns a typed DataFrame."""
+    """``query(spl, earliest=..., latest=..., **options)`` returns a typed DataFrame.
+
+    ``chunks=N`` (the option the notebook magic ``%%spl`` documents) is ``parallel=N``: the time
+    range searched as N concurrent slices."""
 
     def __init__(self, config: Any) -> None:
         self.config = config
@@ -14,4 +17,6 @@ class SplunkConnector:
     def query(self, query: str, **options: Any) -> Any:
         from .extract import from_splunk
 
+        if "chunks" in options:
+            options["parallel"] = options.pop("chunks")
         return from_splunk(query, **options)

@@ -117,6 +117,26 @@ class WriteReport:
     def __str__(self) -> str:
         return f"WriteReport({self.summary()})"
 
+    def card(self) -> Any:
+        """What a notebook shows for a write: sent, acknowledged, spooled, failed."""
+        from kepler.api import Card
+
+        card = Card(f"HEC write: {'ok' if self.ok else 'incomplete'}")
+        card.add("rows", f"{self.rows:,}").add("sent", f"{self.sent:,}")
+        if self.ack:
+            card.add("acknowledged", f"{self.acknowledged:,}")
+        for label, value in (("unacknowledged", self.unacknowledged), ("resent", self.retried),
+                             ("possible duplicates", self.duplicates),
+                             ("failed", len(self.failed)), ("spooled", self.spooled),
+                             ("delivered from spool", self.flushed)):
+            card.add(label, f"{value:,}" if value else None)
+        card.add("time", f"{self.seconds:.1f} s ({self.events_per_second:,.0f} events/s)")
+        card.add("write id", self.write_id)
+        return card
+
+    def _repr_html_(self) -> str:
+        return str(self.card().html())
+
 
 def _ssl_verify(conn: SplunkConnection) -> ssl.SSLContext | bool:
     verify = conn.verify if conn.hec_verify is None else conn.hec_verify

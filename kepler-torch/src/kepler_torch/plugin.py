@@ -13,8 +13,9 @@ from collections.abc import Iterator
 
 from kepler.api import CommandSpec, ModelFormatSpec, TrainerSpec, hookimpl
 
-#: 1.3: a model format's ``prepare`` (kepler-tabular's table checks for every tabular format).
-KEPLER_PLUGIN_API = ">=1.3,<2"
+#: 1.3: a model format's ``prepare`` (kepler-tabular's table checks for every tabular format);
+#: 1.4: a trainer's ``signature``.
+KEPLER_PLUGIN_API = ">=1.4,<2"
 PREPARE = "kepler_tabular:prepare_inputs"
 
 
@@ -22,7 +23,7 @@ PREPARE = "kepler_tabular:prepare_inputs"
 def kepler_trainers() -> Iterator[TrainerSpec]:
     yield TrainerSpec(name="pytorch", framework="pytorch",
                       tasks=("classification", "regression", "forecasting"),
-                      target="kepler_torch.trainer:factory",
+                      target="kepler_torch.trainer:factory", signature="kepler_torch.sdk:pytorch",
                       description="PyTorch: an MLP for tables, an LSTM or 1-D CNN for windows of "
                       "sensor readings, or your own nn.Module.")
 

@@ -48,6 +48,17 @@ def test_the_leaderboard_is_a_dataframe_and_the_chart_a_figure(tmp_path):
     assert "1. const" in repr(board) and "<table>" in board._repr_html_()
 
 
+def test_the_notebook_display_shows_the_chart_inline():
+    import base64
+    import re
+
+    board = Comparison([const_model("a", score=2.0), const_model("b", score=1.0)])
+    shown = board._repr_html_()
+    found = re.search(r'src="data:image/png;base64,([^"]+)"', shown)
+    assert found and base64.b64decode(found.group(1)).startswith(b"\x89PNG")
+    assert shown.index("<table>") < shown.index("<img")  # leaderboard first, then the chart
+
+
 def test_models_of_different_tasks_are_not_ranked_together():
     with pytest.raises(ModelError, match="different tasks together: classification, regression"):
         Comparison([const_model(score=1.0), const_model(task="classification", score=0.9)])

@@ -52,6 +52,17 @@ class EnvInfo:
                 "lock": str(self.lock) if self.lock else None, "lock_status": self.lock_status,
                 "kernel": self.kernel}
 
+    def _repr_html_(self) -> str:
+        """A notebook's view of the environment: where it is, its Python, lock and kernel."""
+        from kepler.api import Card
+
+        card = Card(f"Environment {self.env} ({self.manager})")
+        card.add("location", str(self.location) + ("" if self.exists else " (not created)"))
+        card.add("python", self.python).add("packages", self.packages)
+        card.add("lock", f"{self.lock} ({self.lock_status})" if self.lock else self.lock_status)
+        card.add("kernel", self.kernel)
+        return str(card.html())
+
 
 @dataclass(frozen=True)
 class Changes:

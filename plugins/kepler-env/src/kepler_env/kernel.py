@@ -10,6 +10,7 @@ first (say ``install=False`` to get an error instead); add ``ipykernel`` to
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -50,11 +51,30 @@ def register_kernel(plan: EnvPlan, manager: Any, python: Path, *, name: str | No
     if folder is None or not (folder / "kernel.json").is_file():
         raise EnvError("ipykernel did not say where it installed the kernel spec.",
                        hint=f"Its output was: {result.stdout.strip()[:300]}")
+    load_kepler_extension(folder)
     state = read_state(plan.envs_dir, plan.env)
     if state is not None:
         state.kernel = {"name": chosen, "path": str(folder)}
         write_state(plan.envs_dir, state)
     return folder
+
+
+#: The kernel's own option that loads an IPython extension at start (``%load_ext kepler``).
+EXTENSION_ARG = "--ext=kepler"
+
+
+def load_kepler_extension(folder: Path) -> None:
+    """Make the kernel load Kepler's magics at start: ``--ext=kepler`` on its command line.
+
+    A kernel argument rather than an IPython profile, so it applies to this kernel only and
+    not to every IPython of the user; where kepler is not importable IPython logs a warning
+    and the kernel starts anyway."""
+    spec_file = folder / "kernel.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    argv = list(spec.get("argv", []))
+    if EXTENSION_ARG not in argv:
+        spec["argv"] = [*argv, EXTENSION_ARG]
+        spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
 
 
 def _install_ipykernel(plan: EnvPlan, manager: Any, python: Path) -> None:

@@ -163,7 +163,26 @@ class Comparison:
                          for k, v in self.failures.items())
         return (f"<div><b>{html.escape(self.task)}</b>, ranked by "
                 f"<b>{html.escape(self.metric)}</b><table><tr>{head}</tr>{body}</table>"
-                f"{failed}</div>")
+                f"{failed}{self._plot_html()}</div>")
+
+    def _plot_html(self) -> str:
+        """The chart inline under the leaderboard (a PNG), when matplotlib is installed; the
+        leaderboard alone otherwise, never an error in a display."""
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            return ""
+        import base64
+        import io
+
+        try:
+            figure = self.plot()
+        except ModelError:  # nothing to plot
+            return ""
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=72)
+        encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+        return f'<br><img alt="comparison chart" src="data:image/png;base64,{encoded}">'
 
 
 def _fmt(value: Any) -> str:
