@@ -28,7 +28,9 @@ TEST_TOOLS = ["pytest>=8", "hatchling>=1.21",
               # kepler-env: its poetry manager runs poetry; its templates' notebooks are validated
               "poetry>=2", "nbformat>=5",
               # kepler-serve: the generated OpenAPI of a model is fuzzed
-              "schemathesis>=4", "hypothesis>=6"]
+              "schemathesis>=4", "hypothesis>=6",
+              # kepler-aws: the real boto3 against moto in server mode
+              "moto[server]>=5"]
 
 
 def distributions() -> list[Path]:
