@@ -30,7 +30,9 @@ TEST_TOOLS = ["pytest>=8", "hatchling>=1.21",
               # kepler-serve: the generated OpenAPI of a model is fuzzed
               "schemathesis>=4", "hypothesis>=6",
               # kepler-aws: the real boto3 against moto in server mode
-              "moto[server]>=5"]
+              "moto[server]>=5",
+              # the IPython extension and magics; the example notebooks run with nbclient
+              "ipython>=8", "ipykernel>=6", "nbclient>=0.10"]
 
 
 def distributions() -> list[Path]:
@@ -101,10 +103,13 @@ def lint(session: nox.Session) -> None:
 #: What each distribution's own tests need beyond pytest and hatchling (tests that build wheels),
 #: where its pyproject.toml has no ``test`` extra saying so.
 PLUGIN_TEST_TOOLS: dict[str, tuple[str, ...]] = {
+    # the IPython extension (kepler-core[jupyter]) and the query magics over the connector
+    "kepler-core": ("ipython>=8",),
+    "kepler-splunk": ("ipython>=8",),
     # the xgboost and lightgbm trainers; xgboost-cpu avoids plain xgboost's 470 MB CUDA library
     "kepler-sklearn": ("xgboost-cpu>=2", "lightgbm>=4"),
     # the poetry manager runs poetry; the templates' notebooks are validated
-    "kepler-env": ("poetry>=2", "nbformat>=5"),
+    "kepler-env": ("poetry>=2", "nbformat>=5", "ipykernel>=6"),
     # the generated OpenAPI of a model is fuzzed
     "kepler-serve": ("schemathesis>=4", "hypothesis>=6"),
 }

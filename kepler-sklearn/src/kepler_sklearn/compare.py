@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,12 +177,13 @@ def compare(data: Any, target: str | None = None, *, algorithms: Sequence[Any] |
     jobs = _jobs(candidates, params or {})
     environment = _environment()
     if n_jobs == 1 or len(jobs) == 1:
-        outcomes = [_train_one(job, data, target, shared, environment) for job in jobs]
+        running: Any = (_train_one(job, data, target, shared, environment) for job in jobs)
     else:
         from joblib import Parallel, delayed
 
-        outcomes = Parallel(n_jobs=n_jobs)(
+        running = Parallel(n_jobs=n_jobs, return_as="generator")(
             delayed(_train_one)(job, data, target, shared, environment) for job in jobs)
+    outcomes = list(_progress(running, len(jobs)))
     models, failures = [], {}
     for outcome in outcomes:
         if outcome.model is None:
@@ -197,3 +199,17 @@ def compare(data: Any, target: str | None = None, *, algorithms: Sequence[Any] |
         )
     return Comparison(models, metric=metric, workers=[o.pid for o in outcomes],
                       failures=failures)
+
+
+def _progress(outcomes: Any, total: int) -> Any:
+    """A bar of candidates trained, in Jupyter (``tqdm.auto``'s widget) or a terminal; the
+    plain iterable in logs and CI, or where tqdm is not installed (it is optional here)."""
+    interactive = "ipykernel" in sys.modules or (hasattr(sys.stderr, "isatty")
+                                                  and sys.stderr.isatty())
+    if not interactive or total < 2:
+        return outcomes
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return outcomes
+    return tqdm(outcomes, total=total, desc="compare: candidates trained", unit=" model")
