@@ -11,7 +11,10 @@ from typing import Any
 
 
 def _interactive() -> bool:
-    if "ipykernel" in sys.modules:
+    """In a Jupyter kernel (not merely with ipykernel imported somewhere), or a terminal."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if type(shell).__name__ == "ZMQInteractiveShell":
         return True
     return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
 

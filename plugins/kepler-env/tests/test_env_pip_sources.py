@@ -286,3 +286,15 @@ def test_pep_508_direct_reference_installs_with_poetry(home, repos, tmp_path):
     assert f'gitlib = {{ git = "{gitlib.url}", rev = "v0.1.0" }}' in pyproject
     lock = (root / "poetry.lock").read_text()
     assert gitlib.tag_sha in lock
+
+
+def test_create_shows_a_step_counter_when_asked_and_nothing_otherwise(home, tmp_path, wheelhouse,
+                                                                     capsys):
+    """A notebook cell creating an environment shows which tool runs; logs and CI get no bar."""
+    root = make_project(tmp_path / "progress", wheelhouse, "delta==1.0\n")
+    kp.env.create(env="dev", manager="venv", project=root, progress=True)
+    shown = capsys.readouterr().err
+    assert "env create dev:" in shown and "steps" in shown and "done" in shown
+    assert "pip" in shown  # the venv manager's installer was named while it ran
+    kp.env.sync(env="dev", project=root)  # not a terminal: no bar
+    assert "steps" not in capsys.readouterr().err

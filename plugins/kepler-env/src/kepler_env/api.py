@@ -107,11 +107,17 @@ def _python_of(manager: Any, plan: EnvPlan) -> Path | None:
 def create(*, env: str | None = None, manager: str | None = None, python: str | None = None,
            gpu: bool | None = None, ssh_key: str | Path | None = None,
            install_kepler: bool | None = None, base_image: str | None = None,
-           project: ProjectArg = None) -> EnvInfo:
-    """Create the environment and install the requirements plus Kepler and its plugins."""
+           project: ProjectArg = None, progress: bool | None = None) -> EnvInfo:
+    """Create the environment and install the requirements plus Kepler and its plugins.
+
+    ``progress``: a step counter naming the tool that runs (default: in Jupyter and terminals).
+    """
+    from .progress import steps
+
     plan = plan_for(project, env=env, manager=manager, python=python, gpu=gpu, ssh_key=ssh_key,
                     install_kepler=install_kepler, base_image=base_image)
-    manager_for(plan).create(plan.project, plan)
+    with steps(f"env create {plan.env}", enabled=progress):
+        manager_for(plan).create(plan.project, plan)
     return info(env=plan.env, project=plan.project)
 
 
@@ -147,15 +153,18 @@ def lock(*, env: str | None = None, install_kepler: bool | None = None,
 
 def sync(*, env: str | None = None, locked: bool = False, manager: str | None = None,
          ssh_key: str | Path | None = None, install_kepler: bool | None = None,
-         project: ProjectArg = None) -> EnvInfo:
+         project: ProjectArg = None, progress: bool | None = None) -> EnvInfo:
     """Make the environment hold exactly the lock (created if missing).
 
     ``locked=True`` never writes the lock: it fails when the lock is missing or older than the
     requirements — what CI and deployments want.
     """
+    from .progress import steps
+
     plan = plan_for(project, env=env, manager=manager, ssh_key=ssh_key, locked=locked,
                     install_kepler=install_kepler)
-    manager_for(plan).sync(plan.project, plan)
+    with steps(f"env sync {plan.env}", enabled=progress):
+        manager_for(plan).sync(plan.project, plan)
     return info(env=plan.env, project=plan.project)
 
 

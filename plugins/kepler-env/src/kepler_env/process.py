@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import CommandFailedError
 from .indexes import redact_text
+from .progress import step
 
 log = logging.getLogger("kepler.env")
 
@@ -51,6 +52,7 @@ def run(cmd: Sequence[str | Path], *, cwd: Path | None = None,
     args = [str(part) for part in cmd]
     label = what or Path(args[0]).name
     log.info("running %s", redact(" ".join(_brief(arg) for arg in args)))
+    step(redact(" ".join([label, *(_brief(arg) for arg in args[1:3])])))
     try:
         result = subprocess.run(args, cwd=cwd, env=dict(env) if env is not None else None,
                                 capture_output=True, text=True, timeout=timeout, check=False,
