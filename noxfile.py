@@ -32,7 +32,9 @@ TEST_TOOLS = ["pytest>=8", "hatchling>=1.21",
               # kepler-aws: the real boto3 against moto in server mode
               "moto[server]>=5",
               # the IPython extension and magics; the example notebooks run with nbclient
-              "ipython>=8", "ipykernel>=6", "nbclient>=0.10"]
+              "ipython>=8", "ipykernel>=6", "nbclient>=0.10",
+              # kepler-pyfunc: a statsmodels model registered from code
+              "statsmodels>=0.14"]
 
 
 def distributions() -> list[Path]:
