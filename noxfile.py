@@ -183,5 +183,6 @@ def bench(session: nox.Session) -> None:
     install_monorepo(session)
     session.install("mlflow>=2.17")  # serving.py's baseline; only ever installed here
     for script in ("startup.py", "splunk_extract.py", "training.py", "env_create.py",
-                   "torch_training.py", "keras_training.py", "serving.py", "edge.py", "boundaries.py"):
+                   "torch_training.py", "keras_training.py", "serving.py", "edge.py",
+                   "per_group.py", "boundaries.py"):
         session.run("python", str(ROOT / "benchmarks" / script), *session.posargs)

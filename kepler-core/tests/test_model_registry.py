@@ -243,7 +243,7 @@ def test_the_models_namespace_lists_its_functions():
 def test_kepler_train_without_any_trainer_says_what_to_install(kepler_cli, monkeypatch):
     from kepler.plugins import reset
 
-    monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", "sklearn,torch")
+    monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", "sklearn,torch,keras")
     reset()
     result = kepler_cli("train", "--help")
     assert result.code == 0 and "No trainer plugin is installed" in result.out

@@ -33,6 +33,9 @@ The names, by what they are for:
   vocabulary (:data:`MAIN_METRIC`, :func:`beats_baseline`), :func:`finish_training`;
 - deployments: :func:`deployer`, :func:`deployment_state_dir`, :func:`deployment_as_dict`;
 - plugins: :func:`records`, :func:`find_record`, :func:`fire`, :func:`list_plugins`;
+- executors (plugin API 1.5): :class:`Executor`, :class:`LocalExecutor`, :class:`TaskResult`,
+  :func:`executor` (one by name or address), :func:`using_executor`, :func:`run_task`,
+  :func:`task_labels`, :func:`caller_context`, :func:`executor_failures`;
 - CLI helpers: :func:`echo_table`, :func:`echo_json`, :func:`parse_key_values`,
   :func:`training_options`, :func:`run_training`;
 - notebooks: :class:`Card`, the rich display (``_repr_html_``) every Kepler result uses.
@@ -93,6 +96,7 @@ from .records import (
     DeployEvent,
     Deployment,
     EnvManagerSpec,
+    ExecutorSpec,
     ExtractEvent,
     MagicSpec,
     ModelFormatSpec,
@@ -184,6 +188,14 @@ if TYPE_CHECKING:
     from .deployments import records as prediction_records
     from .deployments import resolve_model as resolve_model_folder
     from .deployments import state_dir as deployment_state_dir
+    from .executors import LocalExecutor as LocalExecutor
+    from .executors import TaskResult as TaskResult
+    from .executors import caller_context as caller_context
+    from .executors import executor as executor
+    from .executors import failures as executor_failures
+    from .executors import run_task as run_task
+    from .executors import task_labels as task_labels
+    from .executors import using as using_executor
     from .installs import InstallOrigin as InstallOrigin
     from .installs import install_origin as install_origin
     from .lineage import Lineage as Lineage
@@ -230,6 +242,9 @@ if TYPE_CHECKING:
     )
     from .protocols import (
         EnvManager as EnvManager,
+    )
+    from .protocols import (
+        Executor as Executor,
     )
     from .protocols import (
         Predictor as Predictor,
@@ -282,6 +297,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "prediction_records": ("kepler.deployments", "records"),
     "resolve_model_folder": ("kepler.deployments", "resolve_model"),
     "deployment_state_dir": ("kepler.deployments", "state_dir"),
+    **{name: ("kepler.executors", name) for name in (
+        "LocalExecutor", "TaskResult", "caller_context", "executor", "run_task",
+        "task_labels")},
+    "executor_failures": ("kepler.executors", "failures"),
+    "using_executor": ("kepler.executors", "using"),
     "InstallOrigin": ("kepler.installs", "InstallOrigin"),
     "install_origin": ("kepler.installs", "install_origin"),
     "Lineage": ("kepler.lineage", "Lineage"),
@@ -298,7 +318,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "reset_plugins": ("kepler.plugins", "reset"),
     "create_project": ("kepler.project", "create_project"),
     **{name: ("kepler.protocols", name) for name in (
-        "CompiledPredictor", "Connector", "Deployer", "EnvManager", "Predictor", "Sink",
+        "CompiledPredictor", "Connector", "Deployer", "EnvManager", "Executor", "Predictor", "Sink",
         "Trainer")},
     "check_model_name": ("kepler.registry", "check_name"),
     "list_models": ("kepler.registry", "list_models"),
@@ -389,7 +409,7 @@ __all__ = sorted([
     "CapabilityNotInstalledError", "CheckFailedError", "CheckResult", "CheckStatus",
     "CommandSpec", "ConfigError", "ConfigSectionSpec", "ConnectorSpec", "DeployEvent",
     "DeployerSpec", "Deployment", "DeploymentError", "DeploymentNotFoundError", "EmptyResultError",
-    "EnvManagerSpec", "ExtractEvent", "KeplerError", "MagicSpec", "ModelError",
+    "EnvManagerSpec", "ExecutorSpec", "ExtractEvent", "KeplerError", "MagicSpec", "ModelError",
     "ModelFormatNotInstalledError",
     "ModelFormatSpec", "ModelInputError", "ModelNotFoundError", "PluginConflictError",
     "PluginError", "PluginIncompatibleError", "PluginLoadError", "PluginNotFoundError",

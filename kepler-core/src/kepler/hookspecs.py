@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         DeployerSpec,
         DeployEvent,
         EnvManagerSpec,
+        ExecutorSpec,
         ExtractEvent,
         MagicSpec,
         ModelFormatSpec,
@@ -54,8 +55,8 @@ PROJECT_NAME = "kepler"
 #: Deployer's status, logs and build; 1.3 ``kepler.api`` as the one module plugins import,
 #: ``target=`` as every record's import string, a format's ``prepare`` and ``compiled``, and
 #: connectors and sinks used by core (``read_data``, ``write_results``); 1.4 IPython magics
-#: (``kepler_magics``) and a trainer's ``signature``.
-PLUGIN_API_VERSION = "1.4"
+#: (``kepler_magics``) and a trainer's ``signature``; 1.5 executors (``kepler_executors``).
+PLUGIN_API_VERSION = "1.5"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -219,6 +220,23 @@ class KeplerSpecs:
             def kepler_magics():
                 yield MagicSpec(name="historian_tags", magic_kind="line",
                                 target="acme_kepler.magics:tags")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_executors(self) -> Iterable[ExecutorSpec]:
+        """Executors that run a batch of independent tasks (plugin API 1.5).
+
+        ``kp.train.compare(..., executor=...)``, ``kp.train.per_group`` and partitioned batch
+        scoring hand their tasks to an executor by name: ``"local"`` (core's process pool),
+        ``"dask"`` or ``"dask://scheduler:8786"`` (kepler-dask). The target returns a
+        :class:`kepler.protocols.Executor`.
+
+        Example::
+
+            @hookimpl
+            def kepler_executors():
+                yield ExecutorSpec(name="dask", target="kepler_dask.executor:DaskExecutor")
         """
         raise NotImplementedError
 

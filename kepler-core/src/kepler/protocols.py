@@ -8,7 +8,7 @@ the other plugins rely only on what is here.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -208,4 +208,29 @@ class Sink(Protocol):
 
     def write(self, data: Any, **options: Any) -> Any:
         """Write ``data`` and return a report of what was delivered."""
+        ...
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """Runs a batch of independent tasks and returns their results in order (plugin API 1.5).
+
+    ``run(fn, tasks, shared=data)`` calls ``fn(task, shared)`` once per task, wherever the
+    executor puts it (a local process, a Dask worker), and returns one
+    :class:`kepler.executors.TaskResult` per task, in the order of ``tasks``. ``shared`` (the
+    training data, a model) is shipped to each worker once, not once per task. A task that
+    raises is recorded with its traceback and the others go on; Ctrl-C cancels what has not
+    finished. ``progress(result, done, total)`` is called as each task finishes.
+    """
+
+    name: str
+
+    def run(self, fn: Callable[[Any, Any], Any], tasks: Sequence[Any], *, shared: Any = None,
+            labels: Sequence[str] | None = None,
+            progress: Callable[[Any, int, int], None] | None = None) -> builtins.list[Any]:
+        """Run ``fn(task, shared)`` for every task; one ``TaskResult`` per task, in order."""
+        ...
+
+    def close(self) -> None:
+        """Release the workers (a cluster the executor started, its client)."""
         ...

@@ -159,6 +159,20 @@ class SinkSpec(_FactoryRecord):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExecutorSpec(_FactoryRecord):
+    """Where a batch of independent tasks runs (``kepler.api.Executor``), e.g. "local" (a
+    process pool) or "dask" (a Dask cluster); plugin API 1.5.
+
+    The target is called as ``target(config, address=None, **options)``: ``address`` is what
+    followed the name in ``executor="dask://host:8786"`` (the whole string), or config's
+    ``executor.address``.
+    """
+
+    hook: ClassVar[str] = "kepler_executors"
+    kind: ClassVar[str] = "executor"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ProjectTemplateSpec(_Record):
     """A project template for ``kepler init NAME --template <name>``."""
 
@@ -288,6 +302,7 @@ class MagicSpec(_Record):
 RECORD_TYPES: tuple[type[_Record], ...] = (
     ConnectorSpec, TrainerSpec, DeployerSpec, EnvManagerSpec, SinkSpec, ProjectTemplateSpec,
     CommandSpec, ConfigSectionSpec, SdkFunctionSpec, ModelFormatSpec, MagicSpec,
+    ExecutorSpec,
 )
 
 

@@ -149,15 +149,18 @@ def _defaults(data: Any, target: str | None, task: str) -> tuple[str, ...]:
 def compare(data: Any, target: str | None = None, *, algorithms: Sequence[Any] | None = None,
             n_jobs: int = -1, metric: str | None = None,
             params: Mapping[str, Mapping[str, Any]] | None = None,
-            **shared: Any) -> Comparison:
+            executor: Any = None, **shared: Any) -> Comparison:
     """Train every candidate on the same split and rank them by the task's main metric.
 
     ``algorithms``: trainer names (``"random_forest"``, ``"xgboost"``, ``"pytorch"``...) and/or
     estimator instances; default: four good candidates for the task. ``n_jobs``: worker
     processes (-1: one per CPU, 1: in this process). ``metric``: rank by this instead of the
     main metric. ``params``: per-candidate parameters, ``{"random_forest": {"n_estimators":
-    300}}``. Other keywords (``features``, ``task``, ``test_size``, ``split``, ``cv``,
-    ``random_state``, ``time_column``, ``groups``) apply to every candidate.
+    300}}``. ``executor``: run the candidates there instead of ``n_jobs`` local processes:
+    ``"local"``, ``"dask"`` (a Dask LocalCluster), ``"dask://scheduler:8786"`` (kepler-dask)
+    or an executor object; the data is shipped to each worker once. Other keywords
+    (``features``, ``task``, ``test_size``, ``split``, ``cv``, ``random_state``,
+    ``time_column``, ``groups``) apply to every candidate.
 
     Returns a :class:`kepler_tabular.Comparison`: ``.leaderboard`` (DataFrame, best first),
     ``.best`` (a Model, not yet saved), ``.plot()``, ``.failures``, ``.workers``.
@@ -176,8 +179,10 @@ def compare(data: Any, target: str | None = None, *, algorithms: Sequence[Any] |
                             hint="Pass algorithms=['random_forest', 'logistic_regression', ...].")
     jobs = _jobs(candidates, params or {})
     environment = _environment()
-    if n_jobs == 1 or len(jobs) == 1:
-        running: Any = (_train_one(job, data, target, shared, environment) for job in jobs)
+    if executor is not None:
+        running: Any = _on_executor(executor, jobs, data, target, shared)
+    elif n_jobs == 1 or len(jobs) == 1:
+        running = (_train_one(job, data, target, shared, environment) for job in jobs)
     else:
         from joblib import Parallel, delayed
 
@@ -201,11 +206,30 @@ def compare(data: Any, target: str | None = None, *, algorithms: Sequence[Any] |
                       failures=failures)
 
 
+def _train_task(job: _Job, payload: tuple[Any, str | None, Mapping[str, Any]]) -> _Outcome:
+    """One candidate on an executor's worker (which already took the caller's context)."""
+    data, target, shared = payload
+    return _train_one(job, data, target, shared, {"pid": os.getpid()})
+
+
+def _on_executor(executor: Any, jobs: list[_Job], data: Any, target: str | None,
+                 shared: Mapping[str, Any]) -> list[_Outcome]:
+    """Train the candidates on ``executor`` (kepler.api executors), the data scattered once."""
+    from kepler.api import using_executor
+
+    with using_executor(executor) as running:
+        results = running.run(_train_task, jobs, shared=(data, target, dict(shared)),
+                              labels=[job.label for job in jobs])
+    return [r.value if r.ok else _Outcome(r.label, None, r.error, 0) for r in results]
+
+
 def _progress(outcomes: Any, total: int) -> Any:
     """A bar of candidates trained, in Jupyter (``tqdm.auto``'s widget) or a terminal; the
     plain iterable in logs and CI, or where tqdm is not installed (it is optional here)."""
-    interactive = "ipykernel" in sys.modules or (hasattr(sys.stderr, "isatty")
-                                                  and sys.stderr.isatty())
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    interactive = type(shell).__name__ == "ZMQInteractiveShell" or (
+        hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
     if not interactive or total < 2:
         return outcomes
     try:

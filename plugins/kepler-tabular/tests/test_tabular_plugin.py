@@ -11,6 +11,7 @@ import pytest
 from kepler.api import (
     CommandSpec,
     ConnectorSpec,
+    ModelFormatSpec,
     ModelInputError,
     SdkFunctionSpec,
     find_record,
@@ -23,9 +24,12 @@ def test_it_registers_the_file_connector_and_the_models_functions():
     assert find_record(ConnectorSpec, "file").distribution == "kepler-tabular"
     sdk = {(r.namespace, r.name) for r in records(SdkFunctionSpec)
            if r.distribution == "kepler-tabular"}
-    assert sdk == {("models", "compare"), ("models", "plot_history")}
-    [command] = [r for r in records(CommandSpec) if r.distribution == "kepler-tabular"]
-    assert (command.parent, command.name) == ("models", "compare")
+    assert sdk == {("models", "compare"), ("models", "plot_history"), ("train", "per_group"),
+                   ("models", "group_leaderboard")}
+    commands = {(r.parent, r.name) for r in records(CommandSpec)
+                if r.distribution == "kepler-tabular"}
+    assert commands == {("models", "compare"), ("models", "groups")}
+    assert find_record(ModelFormatSpec, "model-group").distribution == "kepler-tabular"
 
 
 def test_importing_it_imports_neither_pandas_nor_scikit_learn():

@@ -15,6 +15,7 @@ from ..records import (
     CheckStatus,
     CommandSpec,
     ConfigSectionSpec,
+    ExecutorSpec,
     ProjectTemplateSpec,
     SdkFunctionSpec,
 )
@@ -92,6 +93,16 @@ def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
                             description="The default connector.")
     yield ConfigSectionSpec(name="results", target="kepler.config.sections:ResultsSettings",
                             description="The default sink for results and prediction logs.")
+    yield ConfigSectionSpec(name="executor", target="kepler.config.sections:ExecutorSettings",
+                            description="Where batches of tasks run: local processes or a "
+                            "cluster.")
+
+
+@hookimpl
+def kepler_executors() -> Iterator[ExecutorSpec]:
+    """Core's ``local`` executor: a pool of processes on this machine."""
+    yield ExecutorSpec(name="local", target="kepler.executors:LocalExecutor",
+                       description="A pool of worker processes on this machine.")
 
 
 @hookimpl

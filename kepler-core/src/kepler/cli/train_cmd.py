@@ -9,6 +9,7 @@ given the same generic options, plus any command a plugin adds explicitly with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 RESERVED_OPTIONS = frozenset({
     "data", "connector", "query", "earliest", "latest", "target", "features", "task",
     "test-size", "split", "time-column", "cv", "random-state", "name", "param", "save", "json",
-    "groups", "force",
+    "groups", "force", "per-group", "executor", "min-rows",
     "help"})
 
 
@@ -187,6 +188,13 @@ def training_options(*, split_default: str | None = "auto",
                      help="An algorithm parameter, e.g. --param n_estimators=300."),
         click.option("--groups", metavar="COLUMN", help="Keep each value of COLUMN wholly in "
                      "training or held out (a pump, a plant); implies --split group."),
+        click.option("--per-group", "per_group", metavar="COLUMN", help="Train one model per "
+                     "value of COLUMN (an asset, a line) and save them as one model group "
+                     "(kp.train.per_group)."),
+        click.option("--executor", metavar="NAME", help="With --per-group: where the groups "
+                     "train: local (default), dask, dask://scheduler:8786."),
+        click.option("--min-rows", "min_rows", type=click.IntRange(min=2), help="With "
+                     "--per-group: skip groups with fewer rows (default: 30)."),
         click.option("--force", is_flag=True, help="Save a new version even when an identical "
                      "one (same data, algorithm, parameters) is in the registry."),
         click.option("--save/--no-save", default=True, show_default=True,
@@ -235,10 +243,27 @@ def run_training(trainer: str, options: dict[str, Any], **keywords: Any) -> Any:
         raise click.UsageError(f"--param {clashes[0]}=... repeats an option of this command; "
                                f"use --{clashes[0].replace('_', '-')} instead.")
     train = getattr(kp.train, trainer)
+    grouping = _grouping(options)
+    if grouping:
+        train = functools.partial(kp.train.per_group, by=grouping.pop("by"), algorithm=trainer,
+                                  **grouping)
     model = train(frame, features=[f.strip() for f in features.split(",") if f.strip()]
                   if features else None, **options, **keywords, **extra)
     report(model, as_json=as_json)
     return model
+
+
+def _grouping(options: dict[str, Any]) -> dict[str, Any]:
+    """Pop ``--per-group``, ``--executor`` and ``--min-rows`` from ``options``: the keywords of
+    ``kp.train.per_group`` when ``--per-group`` is given, else {} (and the others refused)."""
+    by = options.pop("per_group", None)
+    given = {k: v for k in ("executor", "min_rows") if (v := options.pop(k, None)) is not None}
+    if by is None:
+        if given:
+            flag = "--" + next(iter(given)).replace("_", "-")
+            raise click.UsageError(f"{flag} works with --per-group COLUMN only.")
+        return {}
+    return {"by": by, **given}
 
 
 def generic_command(record: Any) -> click.Command:

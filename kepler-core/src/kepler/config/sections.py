@@ -44,3 +44,19 @@ class ResultsSettings(BaseModel):
 
     sink: str | None = Field(default=None, description="Default sink for results and "
                              "prediction logs.", examples=["splunk-hec"])
+
+
+class ExecutorSettings(BaseModel):
+    """``executor:`` (``KEPLER_EXECUTOR__NAME``, ``KEPLER_EXECUTOR__ADDRESS``): where batches of
+    independent tasks run when a call names no executor; ``{name: dask, address:
+    tcp://scheduler:8786}`` sends them to a Dask cluster (kepler-dask)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="local", description="The executor ('local' or a plugin's).",
+                      examples=["dask"])
+    address: str | None = Field(default=None, description="The executor's address, e.g. a "
+                                "Dask scheduler; unset: the executor starts its own workers.",
+                                examples=["tcp://scheduler:8786"])
+    workers: int | None = Field(default=None, description="Workers to start when no address "
+                                "is given (default: one per CPU).", ge=1)

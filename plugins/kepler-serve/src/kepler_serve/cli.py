@@ -104,8 +104,12 @@ def _show(report: Any, as_json: bool, preview: int = 0) -> None:
 @click.option("--target", help="Run the batch as a job on this deployment target (one with "
               "batch support, e.g. azure-aci) instead of here.")
 @click.option("--name", "job_name", help="With --target: the job's name (default: the model's).")
+@click.option("--executor", help="Score in time slices on this executor (local, dask, "
+              "dask://scheduler:8786): each worker reads, scores and writes its slice.")
+@click.option("--partitions", type=click.IntRange(min=1), default=8, show_default=True,
+              help="With --executor: how many time slices to cut --earliest..--latest into.")
 def predict(model: str, as_json: bool, target: str | None, job_name: str | None,
-            **given: Any) -> None:
+            executor: str | None, partitions: int, **given: Any) -> None:
     """Batch-score MODEL on a connector's data or a table; predictions to a sink or a file.
 
     \b
@@ -120,6 +124,9 @@ def predict(model: str, as_json: bool, target: str | None, job_name: str | None,
     from .batch import batch_score
 
     options = _predict_options(**given)
+    if executor:
+        _partitioned(model, executor, partitions, options, as_json)
+        return
     if target:
         _remote_batch(model, target, job_name, given, as_json)
         return
@@ -134,6 +141,34 @@ def predict(model: str, as_json: bool, target: str | None, job_name: str | None,
         raise
     _show(report, as_json, preview=0 if (options["output"] or options["to_splunk"] or
                                          options["sink"]) else 10)
+
+
+def _partitioned(model: str, executor: str, partitions: int, options: dict[str, Any],
+                 as_json: bool) -> None:
+    """``kepler predict --executor``: slices scored on the executor; a partition that failed
+    twice makes the exit code non-zero after the report is shown."""
+    from kepler.api import EXIT_ERROR, echo_json
+
+    from .partitions import batch_score_partitioned
+
+    if options.pop("input") is not None or options.pop("output") is not None:
+        raise click.UsageError("--executor scores a connector's time range (--spl/--query with "
+                               "--earliest) into a sink; --input/--output score here.")
+    report = batch_score_partitioned(model, executor=executor, partitions=partitions, **options)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.summary())
+        for part in report.partitions:
+            written = part["written"] or {}
+            sent = written.get("sent", "") if isinstance(written, dict) else written
+            click.echo(f"  partition {part['partition']}: {part['earliest']} .. "
+                       f"{part['latest']}: {part['rows']} rows, sent {sent}")
+        for failure in report.failed:
+            click.secho(f"  partition {failure['partition']} FAILED: {failure['error']}",
+                        fg="red", err=True)
+    if not report.ok:
+        raise SystemExit(EXIT_ERROR)
 
 
 def _predict_options(*, connector: str | None, query: str | None, spl: str | None,

@@ -61,3 +61,26 @@ def compare(refs: tuple[str, ...], metric: str | None, plot_path: Path | None,
                f"is better): {board.labels[0]}")
     if plot_path is not None:
         click.echo(f"Chart written to {plot_path}")
+
+
+@click.command("groups")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the leaderboard as JSON.")
+def groups(ref: str, as_json: bool) -> None:
+    """A model group's per-group leaderboard: each member's main metric against its baseline,
+    then the groups that failed (with why) and those skipped for too few rows."""
+    from kepler.api import ModelError, echo_json, echo_table, json_safe, load_model
+
+    from ._per_group import group_leaderboard
+
+    model = load_model(ref)
+    if model.manifest.format.name != "model-group":
+        raise ModelError(f"{ref} is a single {model.algorithm} model, not a model group.",
+                         hint="Train one with 'kepler train ALGORITHM --per-group COLUMN'.")
+    board = group_leaderboard(model)
+    if as_json:
+        echo_json({"model": model.name, "version": model.version,
+                   "groups": json_safe(board.to_dict("records"))})
+        return
+    columns = list(board.columns)
+    echo_table(columns, [[_cell(row[c]) for c in columns] for row in board.to_dict("records")])
