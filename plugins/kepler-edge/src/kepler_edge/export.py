@@ -20,6 +20,8 @@ EDGE_FORMAT = 1
 DEFAULT_TOLERANCE = 1e-5
 #: Model formats exported by kepler_edge.sklearn_export (kepler-sklearn's).
 SKLEARN_FORMATS = ("skops", "xgboost-ubj", "lightgbm-text")
+#: kepler-keras's model format, exported by kepler_edge.keras_export.
+KERAS_FORMAT = "keras-v3"
 
 
 @dataclass
@@ -67,9 +69,13 @@ def _convert(model: Any, opset: int | None) -> Any:
         from .torch_export import convert as convert_torch
 
         return convert_torch(model, opset)
+    if name == KERAS_FORMAT:
+        from .keras_export import convert as convert_keras
+
+        return convert_keras(model, opset)
     raise ExportError(f"Model {model.name!r} (format {name!r}) has no ONNX exporter.",
                       hint=f"Blocking step: model format {name}. Exported: "
-                      f"{', '.join(SKLEARN_FORMATS)} and PyTorch.")
+                      f"{', '.join(SKLEARN_FORMATS)}, PyTorch and {KERAS_FORMAT}.")
 
 
 def to_onnx(model: Any, *, rows: Any = None, tolerance: float = DEFAULT_TOLERANCE,

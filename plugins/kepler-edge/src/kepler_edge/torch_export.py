@@ -40,11 +40,13 @@ def _check(model: Any, predictor: Any) -> None:
                           hint="Blocking step(s): " + "; ".join(blocked) + ".")
 
 
-def _network(predictor: Any, width: int, opset: int) -> Any:
+def trace(module: Any, width: int, opset: int) -> Any:
+    """``module`` (a torch.nn.Module reading a float32 matrix ``width`` wide) as ONNX, with
+    input ``features`` and output ``raw``; kepler-keras networks on the torch backend too."""
     import onnx
     import torch
 
-    module = predictor.module.to("cpu").eval()
+    module = module.to("cpu").eval()
     example = torch.zeros(1, width, dtype=torch.float32)
     with tempfile.TemporaryDirectory(prefix="kepler-edge-") as folder:
         path = Path(folder) / "network.onnx"
@@ -81,41 +83,55 @@ def _decode(graph: Any, predictor: Any) -> dict[str, str]:
     return {"label": "variable"}
 
 
-def convert(model: Any, opset: int | None = None) -> Converted:
-    """The ONNX form of a kepler-torch model (tabular MLPs and custom modules that trace)."""
-    import onnx
-    from onnx import compose, version_converter
+def preprocessing(model: Any, preprocess: Any, opset: int) -> tuple[Any, list[dict[str, Any]]]:
+    """Kepler's fitted preprocessing as ONNX (one float matrix out) and the feature specs."""
+    from onnx import version_converter
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     from .converters import register
 
-    predictor, opset = model.predictor, opset or OPSET
-    _check(model, predictor)
     register()
-    features = feature_specs(model, predictor.preprocess)
+    features = feature_specs(model, preprocess)
     types = [(f["name"], StringTensorType([None, 1]) if f["dtype"] == "string"
               else FloatTensorType([None, 1])) for f in features]
-    pre = convert_sklearn(predictor.preprocess, initial_types=types,
+    pre = convert_sklearn(preprocess, initial_types=types,
                           target_opset={"": opset, "ai.onnx.ml": 3})
     unknown_categories_as_zeros(pre)
-    pre = version_converter.convert_version(pre, opset)
+    return version_converter.convert_version(pre, opset), features
+
+
+def join(pre: Any, net: Any) -> Any:
+    """The preprocessing graph feeding the network's ``features`` input (its names prefixed
+    ``net_``)."""
+    from onnx import compose
+
+    return compose.merge_models(pre, net, io_map=[(pre.graph.output[0].name, NET_INPUT)],
+                                prefix2="net_")
+
+
+def convert(model: Any, opset: int | None = None) -> Converted:
+    """The ONNX form of a kepler-torch model (tabular MLPs and custom modules that trace)."""
+    import onnx
+
+    predictor, opset = model.predictor, opset or OPSET
+    _check(model, predictor)
+    pre, features = preprocessing(model, predictor.preprocess, opset)
     width = int(predictor.meta.get("in_features") or predictor.transform(
-        _one_row(features)).shape[1])
+        one_row(features)).shape[1])
     try:
-        net = _network(predictor, width, opset)
+        net = trace(predictor.module, width, opset)
     except Exception as exc:
         raise ExportError(f"Model {model.name!r}: torch.onnx.export failed: {exc}"[:600],
                           hint=f"Blocking step: model: {type(predictor.module).__name__} "
                           "(an operation the TorchScript exporter cannot trace).") from exc
-    merged = compose.merge_models(pre, net, io_map=[(pre.graph.output[0].name, NET_INPUT)],
-                                  prefix2="net_")
+    merged = join(pre, net)
     outputs = _decode(merged.graph, predictor)
     onnx.checker.check_model(merged)
     return Converted(merged, features, outputs)
 
 
-def _one_row(features: list[dict[str, Any]]) -> Any:
+def one_row(features: list[dict[str, Any]]) -> Any:
     import pandas as pd
 
     return pd.DataFrame([{f["name"]: ("a" if f["dtype"] == "string" else 0.0)
