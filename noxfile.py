@@ -34,7 +34,9 @@ TEST_TOOLS = ["pytest>=8", "hatchling>=1.21",
               # the IPython extension and magics; the example notebooks run with nbclient
               "ipython>=8", "ipykernel>=6", "nbclient>=0.10",
               # kepler-pyfunc: a statsmodels model registered from code
-              "statsmodels>=0.14"]
+              "statsmodels>=0.14",
+              # kepler-serve: Triton's own client speaks the binary tensor extension
+              "tritonclient[http]>=2.40"]
 
 
 def distributions() -> list[Path]:

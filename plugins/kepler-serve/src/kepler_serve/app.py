@@ -62,8 +62,11 @@ class Guard:
     structured (JSON) access log line per request."""
 
     def __init__(self, app: Any, *, api_key: str | None, max_body: int,
-                 header: str = "x-api-key", log_requests: bool = True) -> None:
+                 header: str = "x-api-key", log_requests: bool = True,
+                 direct: dict[str, Any] | None = None) -> None:
         self.app = app
+        #: POST paths answered by a plain ASGI handler instead of FastAPI (kepler_serve.direct)
+        self.direct = direct or {}
         self.api_key = api_key.encode() if api_key else None
         self.header = header.lower().encode()
         self.max_body = max_body
@@ -122,8 +125,10 @@ class Guard:
                 await json_response({"detail": f"The body is larger than {self.max_body} bytes."},
                             413)(scope, receive, reply)
             else:
+                target = self.direct.get(scope["path"]) if scope["method"] == "POST" \
+                    else None
                 try:
-                    await self.app(scope, limited, reply)
+                    await (target or self.app)(scope, limited, reply)
                 except _TooLarge:
                     if state["status"]:
                         raise
@@ -208,8 +213,11 @@ def create_app(model: Any, settings: Any = None, *, prediction_log: Any = None,
         app.include_router(module.router(state))
     _error_handlers(app, settings)
     app.openapi = _openapi(app, state)  # type: ignore[method-assign]
+    from .direct import DirectPredict
+
     return Guard(app, api_key=settings.api_key.get_secret_value() if settings.api_key else None,
-                 max_body=settings.max_body_bytes, log_requests=settings.access_log)
+                 max_body=settings.max_body_bytes, log_requests=settings.access_log,
+                 direct={"/predict": DirectPredict(state)})
 
 
 def _error_handlers(app: FastAPI, settings: Any) -> None:

@@ -32,11 +32,15 @@ import click
               help="Refuse (422) numeric strings, nulls the schema does not allow, unseen "
               "categories and fields that are not features (default: serve.strict_inputs, off: "
               "they are coerced, imputed, scored as unseen and ignored).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes sharing the port, one per core (default: serve.workers, "
+              "1). Each logs its own predictions; /metadata counts per worker.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(model: str, port: int | None, host: str | None, api_key_env: str | None,
           log_sink: str | None, log_to_splunk: bool | None, index: str | None,
-          fast_path: bool | None, strict_inputs: bool | None, log_level: str) -> None:
+          fast_path: bool | None, strict_inputs: bool | None, workers: int | None,
+          log_level: str) -> None:
     """Serve MODEL (NAME, NAME:VERSION, NAME:ALIAS or a folder) as a REST API, in the foreground.
 
     POST /predict with {"instances": [{feature: value, ...}]}; Open Inference Protocol under
@@ -55,7 +59,7 @@ def serve(model: str, port: int | None, host: str | None, api_key_env: str | Non
                               hint=f"export {api_key_env}=<a long random key> first.")
     settings = settings_from_config(api_key=api_key, log_sink=log_sink,
                                     log_to_splunk=log_to_splunk, index=index, fast_path=fast_path,
-                                    strict_inputs=strict_inputs)
+                                    strict_inputs=strict_inputs, workers=workers)
     run(model, host=host, port=port, settings=settings, log_level=log_level,
         announce=lambda text: click.echo(text, err=True))
 

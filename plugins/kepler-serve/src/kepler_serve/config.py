@@ -73,6 +73,9 @@ class ServeSettings(BaseModel):
         "optional feature is not silently imputed). Default: refused in strict mode only.")
     fast_path: bool = Field(default=True, description="Score with the compiled path where the "
                             "model allows it (checked for identical predictions at start).")
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes sharing the "
+                         "port (one per core). Each scores, logs its predictions and counts "
+                         "its requests in /metadata on its own.")
     docs: bool = Field(default=True, description="Serve /docs and /openapi.json.")
     access_log: bool = Field(default=True, description="One JSON line per request on stderr.")
     graceful_seconds: float = Field(default=10.0, gt=0, description="On SIGTERM: seconds to "

@@ -137,13 +137,21 @@ class InputSpec:
 
     # --- Open Inference Protocol --------------------------------------------------------------
 
-    def parse_v2(self, body: bytes) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """The validated instances of a v2 ``infer`` body, and the request itself."""
+    def parse_v2(self, body: bytes, header_length: str | None = None
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The validated instances of a v2 ``infer`` body, and the request itself.
+
+        ``header_length`` is the ``Inference-Header-Content-Length`` header: given, the body is
+        a JSON header and raw tensor bytes (the binary tensor extension, :mod:`.binary`)."""
+        from . import binary as extension
+
+        header, raw = extension.split(body, header_length)
         try:
-            request = self.v2_request.validate_json(body)
+            request = self.v2_request.validate_json(header)
         except ValidationError as exc:
             raise InputError(clean_errors(exc)) from None
         tensors = request["inputs"]
+        extension.attach(tensors, raw)
         columns, ignored = self._v2_columns(tensors)
         counts = {len(values) for values in columns.values()} | set(ignored)
         if len(counts) != 1:
@@ -257,7 +265,8 @@ class InferInput(TypedDict):
                      Field(min_length=1, max_length=2)]
     datatype: Literal["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32",
                       "INT64", "FP16", "FP32", "FP64", "BYTES"]
-    data: list[Any]
+    #: absent when the tensor's bytes follow the JSON header (``parameters.binary_data_size``)
+    data: NotRequired[list[Any]]
     parameters: NotRequired[dict[str, Any]]
 
 

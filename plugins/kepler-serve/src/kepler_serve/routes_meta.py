@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from fastapi import APIRouter
@@ -34,7 +35,10 @@ def router(state: ServerState) -> APIRouter:
         info["serving"] = {
             "scoring_path": state.scorer.path, "fast_path": state.scorer.fast_note,
             "max_batch": settings.max_batch, "max_body_bytes": settings.max_body_bytes,
-            "inputs": state.input_stats(), "requests": state.requests,
+            "inputs": state.input_stats(),
+            # counters are this worker's: with serve.workers > 1 each process counts its own
+            "worker": os.getpid(), "workers": settings.workers,
+            "requests": state.requests,
             "rows": state.rows, "uptime_seconds": round(time.time() - state.started, 1),
             "prediction_log": state.prediction_log.stats.as_dict()
             if state.prediction_log is not None else None,

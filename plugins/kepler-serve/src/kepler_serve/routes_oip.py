@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from . import binary
 from .responses import ERRORS, InferResponse, datatype, json_response
 from .state import ServerState, score
 
@@ -43,7 +45,11 @@ class OpenInference:
                 "platform": f"kepler_{state.model.manifest.format.name}",
                 "inputs": [{"name": f.name, "datatype": datatypes.get(f.kind, "BYTES"),
                             "shape": [-1]} for f in state.model.schema],
-                "outputs": outputs}
+                "outputs": outputs,
+                # which scorer answers: "fast" (the format's compiled scorer, checked
+                # identical at start) or "model" (the model's own predict), and why
+                "parameters": {"scoring_path": state.scorer.path,
+                               "scoring_note": state.scorer.fast_note}}
 
     def model_ready(self, other: Response | None) -> Response:
         if other is not None:
@@ -54,7 +60,8 @@ class OpenInference:
     async def infer(self, request: Request, other: Response | None) -> Response:
         if other is not None:
             return other
-        rows, infer = self.state.inputs.parse_v2(await request.body())
+        rows, infer = self.state.inputs.parse_v2(await request.body(),
+                                                 request.headers.get(binary.HEADER))
         scores = await score(self.state, rows, request.scope)
         wanted = {o["name"] for o in infer.get("outputs", [])} or {"predictions",
                                                                     "probabilities"}
@@ -71,7 +78,12 @@ class OpenInference:
                                    "outputs": outputs}
         if "id" in infer:
             payload["id"] = infer["id"]
-        return json_response(payload)
+        chunks = binary.to_binary(outputs, infer)
+        if not chunks:
+            return json_response(payload)
+        header = orjson.dumps(payload)
+        return Response(b"".join([header, *chunks]), media_type=binary.OCTETS,
+                        headers={"Inference-Header-Content-Length": str(len(header))})
 
 
 def router(state: ServerState) -> APIRouter:
@@ -83,7 +95,8 @@ def router(state: ServerState) -> APIRouter:
     async def v2_server() -> Response:
         from . import __version__
 
-        return json_response({"name": "kepler-serve", "version": __version__, "extensions": []})
+        return json_response({"name": "kepler-serve", "version": __version__,
+                              "extensions": [binary.EXTENSION]})
 
     @routes.get("/v2/health/live", summary="Open Inference Protocol: liveness")
     async def v2_live() -> Response:

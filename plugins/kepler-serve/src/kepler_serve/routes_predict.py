@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from .direct import predict_payload
 from .responses import ERRORS, PredictResponse, json_response
-from .state import ServerState, score
+from .state import ServerState
 
 
 def router(state: ServerState) -> APIRouter:
     """The /predict route over ``state``."""
     routes = APIRouter()
-    model = state.model
 
     @routes.post("/predict", response_model=PredictResponse, responses=ERRORS,
                  summary="Predict for one or more instances",
@@ -22,16 +20,8 @@ def router(state: ServerState) -> APIRouter:
                  "Instance schema: types, required fields, categories). Up to "
                  f"{state.settings.max_batch} instances per request.")
     async def predict(request: Request) -> Response:
-        rows = state.inputs.parse_predict(await request.body())
-        scores = await score(state, rows, request.scope)
-        payload: dict[str, Any] = {"predictions": scores.predictions}
-        if scores.probabilities is not None:
-            payload["probabilities"] = scores.probabilities
-            payload["classes"] = state.scorer.classes
-        if scores.scores is not None:
-            payload["scores"] = scores.scores
-        payload["model"] = model.name
-        payload["version"] = model.version
-        return json_response(payload)
+        # served by kepler_serve.direct in front of FastAPI; this route documents it (and
+        # answers the same where the app runs without that layer)
+        return json_response(await predict_payload(state, await request.body(), request.scope))
 
     return routes

@@ -1,9 +1,11 @@
 """Running the model server: ``kepler serve``, ``python -m kepler_serve``, the container's
 entrypoint and local deployments all end in :func:`run`.
 
-uvicorn serves the app with one worker (uvloop and httptools where installed). On SIGTERM or
-Ctrl-C it stops accepting connections, lets requests in flight finish (``serve.graceful_seconds``)
-and then the app's shutdown sends the predictions still queued for the log's sink.
+uvicorn serves the app (uvloop and httptools where installed) in one process, or with
+``serve.workers`` (``kepler serve --workers N``) in N worker processes sharing the socket. On
+SIGTERM or Ctrl-C it stops accepting connections, lets requests in flight finish
+(``serve.graceful_seconds``) and then the app's shutdown sends the predictions still queued for
+the log's sink.
 """
 
 from __future__ import annotations
@@ -83,31 +85,96 @@ def build_app(model: Any, settings: Any) -> Any:
 
 def run(model: Any, *, host: str | None = None, port: int | None = None, settings: Any = None,
         log_level: str = "info", announce: Any = None) -> None:
-    """Serve ``model`` in the foreground until SIGTERM or Ctrl-C."""
-    import uvicorn
-
+    """Serve ``model`` in the foreground until SIGTERM or Ctrl-C, in ``serve.workers``
+    processes."""
     settings = settings if settings is not None else settings_from_config()
     model = load_model(model)
     host = host or settings.host
     port = resolve_port(port, settings)
     _access_logging(settings.access_log)
+    workers = int(getattr(settings, "workers", 1) or 1)
+    if workers > 1:
+        _run_workers(model, settings, host=host, port=port, log_level=log_level,
+                     announce=announce)
+        return
     app = build_app(model, settings)
-    state = app.app.state.kepler
+    _announce(model, app.app.state.kepler.scorer, settings, host, port, announce)
+    _Server(_uvicorn_config(app, settings, host=host, port=port, log_level=log_level)).run()
+
+
+def _announce(model: Any, scorer: Any, settings: Any, host: str, port: int,
+              announce: Any) -> None:
     version = f" version {model.version}" if model.version is not None else ""
+    workers = int(getattr(settings, "workers", 1) or 1)
     message = (f"Serving {model.name}{version} ({model.algorithm}, {model.task}) at "
                f"http://{host}:{port}: POST /predict, /v2/models/{model.name}/infer"
                + (", docs at /docs" if settings.docs else "")
-               + f"; scoring path: {state.scorer.path} ({state.scorer.fast_note})"
-               + ("; predictions logged through a sink" if state.prediction_log else ""))
+               + f"; scoring path: {scorer.path} ({scorer.fast_note})"
+               + (f"; {workers} worker processes" if workers > 1 else "")
+               + ("; predictions logged through a sink" if settings.prediction_sink() else ""))
     (announce or (lambda text: print(text, file=sys.stderr, flush=True)))(message)
-    config = uvicorn.Config(
-        app, host=host, port=port, workers=1, log_level=log_level, access_log=False,
+
+
+def _uvicorn_config(app: Any, settings: Any, *, host: str, port: int, log_level: str,
+                    **more: Any) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, access_log=False,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         timeout_graceful_shutdown=int(max(1, settings.graceful_seconds)),
-        server_header=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+        server_header=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1", **more,
     )
-    _Server(config).run()
+
+
+#: Environment variables through which the supervisor hands each worker its model and settings.
+WORKER_MODEL = "KEPLER_SERVE_WORKER_MODEL"
+WORKER_SETTINGS = "KEPLER_SERVE_WORKER_SETTINGS"
+
+
+def _run_workers(model: Any, settings: Any, *, host: str, port: int, log_level: str,
+                 announce: Any) -> None:
+    """uvicorn's supervisor and ``serve.workers`` processes sharing one listening socket. Each
+    worker loads the model and builds its own app, prediction log and counters: every
+    prediction is logged once, by the worker that scored it; ``/metadata`` counts the requests
+    of the worker that answers (it names its ``worker`` pid)."""
+    import orjson
+    from kepler.api import ConfigError
+    from uvicorn.supervisors import Multiprocess
+
+    from .engine import Scorer
+
+    path = getattr(model, "path", None)
+    if path is None:
+        raise ConfigError("serve.workers > 1 needs a saved model: each worker loads it.",
+                          hint="Save the model (model.save(...)) or serve with one worker.")
+    dumped = settings.model_dump(mode="json")
+    if settings.api_key is not None:
+        dumped["api_key"] = settings.api_key.get_secret_value()
+    os.environ[WORKER_MODEL] = str(path)
+    os.environ[WORKER_SETTINGS] = orjson.dumps(dumped).decode()
+    _announce(model, Scorer(model, fast=settings.fast_path), settings, host, port, announce)
+    config = _uvicorn_config("kepler_serve.server:worker_app", settings, host=host, port=port,
+                             log_level=log_level, factory=True, workers=settings.workers)
+    sock = config.bind_socket()
+    # uvicorn before 0.51 takes the worker's target; later ones build each worker's server
+    import inspect
+
+    if "target" in inspect.signature(Multiprocess).parameters:
+        Multiprocess(config, target=_Server(config).run, sockets=[sock]).run()
+    else:
+        Multiprocess(config, sockets=[sock]).run()
+
+
+def worker_app() -> Any:
+    """The app of one worker process (uvicorn's factory): the model and settings the supervisor
+    put in the environment."""
+    from .config import ServeSettings
+
+    settings = ServeSettings.model_validate_json(os.environ[WORKER_SETTINGS])
+    _access_logging(settings.access_log)
+    return build_app(load_model(Path(os.environ[WORKER_MODEL])), settings)
 
 
 def _server_class() -> Any:
@@ -147,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default=None, help="Interface (default: serve.host).")
     parser.add_argument("--port", type=int, default=None,
                         help="Port (default: $PORT, else serve.port).")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Worker processes (default: serve.workers, 1).")
     parser.add_argument("--log-level", default=os.environ.get("KEPLER_SERVE_LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
     if not args.model:
@@ -154,7 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kepler.api import KeplerError
 
     try:
-        run(args.model, host=args.host, port=args.port, log_level=args.log_level)
+        settings = settings_from_config(workers=args.workers)
+        run(args.model, host=args.host, port=args.port, settings=settings,
+            log_level=args.log_level)
     except KeplerError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)
         if exc.hint:
