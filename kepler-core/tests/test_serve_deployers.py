@@ -294,3 +294,54 @@ def test_an_existing_name_says_how_to_replace_it_in_cli_words(shelf, kepler_cli)
     assert kepler_cli("deploy", "temps-mean", "--target", "shelf").code == 0
     again = kepler_cli("deploy", "temps-mean", "--target", "shelf")
     assert again.code == 1 and "--replace" in again.err
+
+
+class CloudRecordDeployer(RevisionsDeployer):
+    """A target that is its own record: a name deployed from elsewhere exists there already."""
+
+    elsewhere: ClassVar[set[str]] = set()
+
+    def create(self, name, model, config):
+        from dataclasses import replace
+
+        from kepler.errors import DeploymentExistsError
+
+        if name in self.elsewhere:
+            raise DeploymentExistsError(f"{name} runs on the cloud already")
+        self.shelf[name] = replace(super().create(name, model, config), target="cloud")
+        return self.shelf[name]
+
+    def update(self, name, model, config):
+        self.elsewhere.discard(name)
+        return super().update(name, model, config)
+
+
+def test_deploy_to_creates_updates_canaries_and_plans_for_any_target(shelf, kepler_plugin):
+    """``kepler.api.deploy_to`` is the one ``kp.deploy.to_<target>`` every cloud plugin wraps:
+    create, update when it exists (in the index or only on the target), canary, dry run."""
+    from kepler.api import DeployDryRun, DeploymentExistsError, deploy_to
+
+    class CloudPlugin:
+        @hookimpl
+        def kepler_deployers(self):
+            yield DeployerSpec(name="cloud", target="test_serve_deployers:CloudRecordDeployer")
+
+    kepler_plugin(CloudPlugin(), name="cloud")
+    planned = deploy_to("cloud", "temps-mean", dry_run=True, canary=5, image="reg/img:1")
+    assert isinstance(planned, DeployDryRun) and ShelfDeployer.calls == []
+    assert planned.as_dicts()[0]["action"] == "update"
+    assert "'canary': 5" in str(planned) and "'image': 'reg/img:1'" in str(planned)
+
+    first = deploy_to("cloud", "temps-mean", region="north")
+    assert first.name == "temps-mean" and ShelfDeployer.calls[-1][0] == "create"
+    deploy_to("cloud", "temps-mean")  # in the index: updated, not refused
+    assert [c[0] for c in ShelfDeployer.calls[-2:]] == ["update", "create"]
+    deploy_to("cloud", "temps-mean", canary=10)
+    assert ShelfDeployer.calls[-2][0] == "update" and ShelfDeployer.calls[-2][3] == {
+        "canary": 10}
+
+    CloudRecordDeployer.elsewhere.add("from-ci")  # on the cloud, not in this machine's index
+    with pytest.raises(DeploymentExistsError):
+        deploy_to("cloud", "temps-mean", name="from-ci", replace=False)
+    updated = deploy_to("cloud", "temps-mean", name="from-ci")
+    assert updated.name == "from-ci" and "from-ci" not in CloudRecordDeployer.elsewhere

@@ -8,7 +8,13 @@ Throttling reaches here only after botocore's *standard* retry mode gave up
 
 from __future__ import annotations
 
-from kepler.api import ConfigError, DeploymentError, DeploymentNotFoundError, ServiceError
+from kepler.api import (
+    ConfigError,
+    DeploymentError,
+    DeploymentExistsError,
+    DeploymentNotFoundError,
+    ServiceError,
+)
 
 
 class AwsError(ServiceError):
@@ -35,7 +41,7 @@ class AwsLimitError(AwsError):
     """An account limit or service quota was reached."""
 
 
-class AwsAlreadyExistsError(AwsError, DeploymentError):
+class AwsAlreadyExistsError(AwsError, DeploymentExistsError):
     """The deployment's ECS service exists already."""
 
 

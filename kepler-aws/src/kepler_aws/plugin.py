@@ -23,8 +23,8 @@ from kepler.api import (
     hookimpl,
 )
 
-#: Plugin API 1.3: ``kepler.api`` as the one module of core used here, ``target=`` records.
-KEPLER_PLUGIN_API = ">=1.3,<2"
+#: Plugin API 1.6: ``kepler.api`` only, ``target=`` records, the deploy shortcut (deploy_to).
+KEPLER_PLUGIN_API = ">=1.6,<2"
 
 
 @hookimpl

@@ -20,47 +20,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepler.api import (
-    Deployment,
-    default_deployment_name,
-    namespace,
-    resolve_model_folder,
-    use_selection,
-)
-
-from .clients import PlannedRequest
+from kepler.api import DeployDryRun, deploy_to, plan_deploy
 
 TARGET = "aws"
 
-
-class DryRun(list[PlannedRequest]):
-    """The requests a deployment would send, printed one after another."""
-
-    def __str__(self) -> str:
-        return "\n\n".join(request.render() for request in self)
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [request.as_dict() for request in self]
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython
-        printer.text(str(self))
-
-
-def _deployment_name(model: Any, name: str | None) -> str:
-    if name:
-        return name
-    _, manifest = resolve_model_folder(model)
-    return str(default_deployment_name(manifest.name))
+#: The requests a deployment would send, printed one after another (core's, kept by its name).
+DryRun = DeployDryRun
 
 
 def plan(model: Any, *, name: str | None = None, action: str | None = None,
-         env: str | None = None, **options: Any) -> DryRun:
+         env: str | None = None, **options: Any) -> DeployDryRun:
     """Every request deploying ``model`` would send, none sent (``action``: create or update;
     default: update with ``canary``, else create)."""
-    action = action or ("update" if options.get("canary") is not None else "create")
-    with use_selection(env=env):
-        return DryRun(namespace("deploy").plan(model, target=TARGET, name=name, action=action,
-                                               **options))
+    return plan_deploy(TARGET, model, name=name, action=action, env=env, **options)
 
 
 def to_aws(model: Any, *, name: str | None = None, env: str | None = None,
@@ -76,34 +48,8 @@ def to_aws(model: Any, *, name: str | None = None, env: str | None = None,
     (``min_tasks=2``, ``memory=4096``). ``dry_run=True`` returns the requests it would send (a
     :class:`DryRun`) and sends none.
     """
-    if image is not None:
-        options["image"] = image
-    if canary is not None:
-        options["canary"] = canary
-    if dry_run:
-        return plan(model, name=name, env=env, **options)
-    deploy = namespace("deploy")
-    with use_selection(env=env):
-        if canary is not None:
-            return deploy.update(_deployment_name(model, name), model, target=TARGET, **options)
-        return _create_or_update(deploy, model, name=name, replace=replace, options=options)
-
-
-def _create_or_update(deploy: Any, model: Any, *, name: str | None, replace: bool,
-                      options: dict[str, Any]) -> Deployment:
-    """Create the deployment; one that exists on AWS but not in this machine's index (deployed
-    from elsewhere: AWS is the record) is updated when ``replace``."""
-    from .errors import AwsAlreadyExistsError
-
-    try:
-        deployment: Deployment = deploy.create(model, target=TARGET, name=name,
-                                               replace=replace, **options)
-    except AwsAlreadyExistsError:
-        if not replace:
-            raise
-        deployment = deploy.update(_deployment_name(model, name), model, target=TARGET,
-                                   **options)
-    return deployment
+    return deploy_to(TARGET, model, name=name, env=env, image=image, canary=canary,
+                     dry_run=dry_run, replace=replace, **options)
 
 
 def revisions(name: str, *, env: str | None = None) -> list[dict[str, Any]]:

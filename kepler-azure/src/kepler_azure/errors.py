@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepler.api import ConfigError, DeploymentError, DeploymentNotFoundError, ServiceError
+from kepler.api import (
+    ConfigError,
+    DeploymentError,
+    DeploymentExistsError,
+    DeploymentNotFoundError,
+    ServiceError,
+)
 
 
 class AzureError(ServiceError):
@@ -32,7 +38,7 @@ class AzureQuotaError(AzureError):
     """A quota or rate limit was hit (429, QuotaExceeded...)."""
 
 
-class AzureConflictError(AzureError, DeploymentError):
+class AzureConflictError(AzureError, DeploymentExistsError):
     """The resource exists already, or another operation on it is in progress (409)."""
 
 

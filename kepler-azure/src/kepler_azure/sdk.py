@@ -20,34 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepler.api import (
-    Deployment,
-    default_deployment_name,
-    namespace,
-    resolve_model_folder,
-    use_selection,
-)
-
-from .clients import PlannedRequest
+from kepler.api import DeployDryRun, DeploymentError, deploy_to
 
 TARGETS = ("azure", "azure-aci")
 
-
-class DryRun(list[PlannedRequest]):
-    """The requests a deployment would send, printed one after another."""
-
-    def __str__(self) -> str:
-        return "\n\n".join(request.render() for request in self)
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [request.as_dict() for request in self]
-
-
-def _deployment_name(model: Any, name: str | None) -> str:
-    if name:
-        return name
-    _, manifest = resolve_model_folder(model)
-    return str(default_deployment_name(manifest.name))
+#: The requests a deployment would send, printed one after another (core's, kept by its name).
+DryRun = DeployDryRun
 
 
 def to_azure(model: Any, *, name: str | None = None, env: str | None = None,
@@ -63,43 +41,11 @@ def to_azure(model: Any, *, name: str | None = None, env: str | None = None,
     deployment (``min_replicas=1``, ``memory="2Gi"``, ``ingress="internal"``).
     ``dry_run=True`` returns the requests it would send (a :class:`DryRun`) and sends none.
     """
-    from kepler.api import DeploymentError
-
     if target not in TARGETS:
         raise DeploymentError(f"to_azure deploys to {' or '.join(TARGETS)}, not {target!r}.",
                               hint="kp.deploy.create(model, target=...) for other targets.")
-    if image is not None:
-        options["image"] = image
-    if canary is not None:
-        options["canary"] = canary
-    deploy = namespace("deploy")
-    if dry_run:
-        action = "update" if canary is not None else "create"
-        with use_selection(env=env):
-            return DryRun(deploy.plan(model, target=target, name=name, action=action,
-                                      **options))
-    with use_selection(env=env):
-        if canary is not None:
-            return deploy.update(_deployment_name(model, name), model, target=target, **options)
-        return _create_or_update(deploy, model, target=target, name=name, replace=replace,
-                                 options=options)
-
-
-def _create_or_update(deploy: Any, model: Any, *, target: str, name: str | None,
-                      replace: bool, options: dict[str, Any]) -> Deployment:
-    """Create; an app that exists on Azure but not in this machine's index (Azure is the
-    record) is updated when ``replace``."""
-    from .errors import AzureConflictError
-
-    try:
-        deployment: Deployment = deploy.create(model, target=target, name=name, replace=replace,
-                                               **options)
-    except AzureConflictError:
-        if not replace:
-            raise
-        deployment = deploy.update(_deployment_name(model, name), model, target=target,
-                                   **options)
-    return deployment
+    return deploy_to(target, model, name=name, env=env, image=image, canary=canary,
+                     dry_run=dry_run, replace=replace, **options)
 
 
 def revisions(name: str, *, env: str | None = None) -> list[dict[str, Any]]:

@@ -31,7 +31,9 @@ The names, by what they are for:
 - models: :class:`Model`, the manifest parts, :class:`FeatureSchema`, :class:`Lineage`,
   artifact helpers, the registry (:func:`load_model`, :func:`resolve_models`), the metric
   vocabulary (:data:`MAIN_METRIC`, :func:`beats_baseline`), :func:`finish_training`;
-- deployments: :func:`deployer`, :func:`deployment_state_dir`, :func:`deployment_as_dict`;
+- deployments: :func:`deployer`, :func:`deployment_state_dir`, :func:`deployment_as_dict`,
+  :func:`deploy_to` (a target's ``kp.deploy.to_<target>`` shortcut: create or update, canary,
+  dry run), :func:`plan_deploy`, :class:`DeployDryRun`;
 - plugins: :func:`records`, :func:`find_record`, :func:`fire`, :func:`list_plugins`;
 - executors (plugin API 1.5): :class:`Executor`, :class:`LocalExecutor`, :class:`TaskResult`,
   :func:`executor` (one by name or address), :func:`using_executor`, :func:`run_task`,
@@ -67,6 +69,7 @@ from .errors import (
     CheckFailedError,
     ConfigError,
     DeploymentError,
+    DeploymentExistsError,
     DeploymentNotFoundError,
     EmptyResultError,
     KeplerError,
@@ -266,6 +269,9 @@ if TYPE_CHECKING:
     from .secrets import get_store as secret_store
     from .selection import child_environment as child_environment
     from .selection import use as use_selection
+    from .shortcuts import DryRun as DeployDryRun
+    from .shortcuts import deploy_to as deploy_to
+    from .shortcuts import plan_deploy as plan_deploy
     from .yamlio import read_yaml as read_yaml
 
 #: name -> (module, attribute): resolved on first use by ``__getattr__``.
@@ -297,6 +303,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "prediction_records": ("kepler.deployments", "records"),
     "resolve_model_folder": ("kepler.deployments", "resolve_model"),
     "deployment_state_dir": ("kepler.deployments", "state_dir"),
+    "DeployDryRun": ("kepler.shortcuts", "DryRun"),
+    "deploy_to": ("kepler.shortcuts", "deploy_to"),
+    "plan_deploy": ("kepler.shortcuts", "plan_deploy"),
     **{name: ("kepler.executors", name) for name in (
         "LocalExecutor", "TaskResult", "caller_context", "executor", "run_task",
         "task_labels")},

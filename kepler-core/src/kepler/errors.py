@@ -166,3 +166,8 @@ class DeploymentError(KeplerError):
 
 class DeploymentNotFoundError(DeploymentError):
     """No deployment with that name exists (on that target)."""
+
+
+class DeploymentExistsError(DeploymentError):
+    """The target already runs a deployment of that name that this machine has not recorded
+    (deployed from elsewhere): :func:`kepler.api.deploy_to` updates it when ``replace``."""

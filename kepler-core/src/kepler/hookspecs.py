@@ -55,8 +55,9 @@ PROJECT_NAME = "kepler"
 #: Deployer's status, logs and build; 1.3 ``kepler.api`` as the one module plugins import,
 #: ``target=`` as every record's import string, a format's ``prepare`` and ``compiled``, and
 #: connectors and sinks used by core (``read_data``, ``write_results``); 1.4 IPython magics
-#: (``kepler_magics``) and a trainer's ``signature``; 1.5 executors (``kepler_executors``).
-PLUGIN_API_VERSION = "1.5"
+#: (``kepler_magics``) and a trainer's ``signature``; 1.5 executors (``kepler_executors``); 1.6
+#: the deploy shortcut (``deploy_to``, ``plan_deploy``, ``DeploymentExistsError``).
+PLUGIN_API_VERSION = "1.6"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

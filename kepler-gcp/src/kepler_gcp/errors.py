@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepler.api import ConfigError, DeploymentError, DeploymentNotFoundError, ServiceError
+from kepler.api import (
+    ConfigError,
+    DeploymentError,
+    DeploymentExistsError,
+    DeploymentNotFoundError,
+    ServiceError,
+)
 
 
 class GcpError(ServiceError):
@@ -32,7 +38,7 @@ class GcpQuotaError(GcpError):
     """A quota or rate limit was hit (HTTP 429)."""
 
 
-class GcpAlreadyExistsError(GcpError, DeploymentError):
+class GcpAlreadyExistsError(GcpError, DeploymentExistsError):
     """The resource exists already (HTTP 409)."""
 
 

@@ -20,49 +20,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from kepler.api import (
-    Deployment,
-    default_deployment_name,
-    namespace,
-    resolve_model_folder,
-    use_selection,
-)
-
-from .clients import PlannedRequest
+from kepler.api import DeployDryRun, deploy_to, plan_deploy
 
 TARGET = "cloud-run"
 
-
-class DryRun(list[PlannedRequest]):
-    """The requests a deployment would send, printed one after another."""
-
-    def __str__(self) -> str:
-        return "\n\n".join(request.render() for request in self)
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [request.as_dict() for request in self]
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython
-        printer.text(str(self))
-
-
-def _deployment_name(model: Any, name: str | None) -> str:
-    """The deployment ``model`` would get: ``name``, else the model's name made DNS-safe."""
-    if name:
-        return name
-    _, manifest = resolve_model_folder(model)
-    return str(default_deployment_name(manifest.name))
+#: The requests a deployment would send, printed one after another (core's, kept by its name).
+DryRun = DeployDryRun
 
 
 def plan(model: Any, *, name: str | None = None, action: str | None = None,
-         env: str | None = None, **options: Any) -> DryRun:
+         env: str | None = None, **options: Any) -> DeployDryRun:
     """Every request deploying ``model`` would send (the full Service spec), none sent.
 
     ``action``: "create" or "update" (default: update with ``canary``, else create)."""
-    action = action or ("update" if options.get("canary") is not None else "create")
-    with use_selection(env=env):
-        return DryRun(namespace("deploy").plan(model, target=TARGET, name=name, action=action,
-                                               **options))
+    return plan_deploy(TARGET, model, name=name, action=action, env=env, **options)
 
 
 def to_cloud_run(model: Any, *, name: str | None = None, env: str | None = None,
@@ -81,34 +52,8 @@ def to_cloud_run(model: Any, *, name: str | None = None, env: str | None = None,
     It is ``kp.deploy.create(model, target="cloud-run", ...)`` with those defaults: the
     deployment is recorded in core's index and ``kepler_after_deploy`` fires once.
     """
-    if image is not None:
-        options["image"] = image
-    if canary is not None:
-        options["canary"] = canary
-    if dry_run:
-        return plan(model, name=name, env=env, **options)
-    deploy = namespace("deploy")
-    with use_selection(env=env):
-        if canary is not None:  # a canary shares traffic with the deployment serving now
-            return deploy.update(_deployment_name(model, name), model, target=TARGET, **options)
-        return _create_or_update(deploy, model, name=name, replace=replace, options=options)
-
-
-def _create_or_update(deploy: Any, model: Any, *, name: str | None, replace: bool,
-                      options: dict[str, Any]) -> Deployment:
-    """Create the deployment; a service that exists on Cloud Run but not in this machine's
-    index (deployed from elsewhere: Cloud Run is the record) is updated when ``replace``."""
-    from .errors import GcpAlreadyExistsError
-
-    try:
-        deployment: Deployment = deploy.create(model, target=TARGET, name=name,
-                                               replace=replace, **options)
-    except GcpAlreadyExistsError:
-        if not replace:
-            raise
-        deployment = deploy.update(_deployment_name(model, name), model, target=TARGET,
-                                   **options)
-    return deployment
+    return deploy_to(TARGET, model, name=name, env=env, image=image, canary=canary,
+                     dry_run=dry_run, replace=replace, **options)
 
 
 def revisions(name: str, *, env: str | None = None) -> list[dict[str, Any]]:
