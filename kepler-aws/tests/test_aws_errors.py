@@ -192,12 +192,14 @@ def test_boto3_native_endpoint_variables_are_honoured(moto, monkeypatch):
     assert aws.account() == "123456789012"
 
 
-def test_docker_is_used_only_where_one_answers(moto, model, tiny_context, monkeypatch):
+def test_docker_is_used_only_where_one_answers(moto, model, tiny_context, monkeypatch,
+                                               tmp_path):
     """No Docker engine here: auto picks CodeBuild, and builder=docker says what is missing."""
     from kepler.api import read_manifest
     from kepler_aws import image
 
-    monkeypatch.setattr(image.shutil, "which", lambda name: None)
+    (tmp_path / "empty-path").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))  # no docker client at all
     assert image.docker_answers() is False
     monkeypatch.setenv("KEPLER_AWS__BUILDER", "auto")
     assert image.builder_for(Aws(load_config().section("aws"))) == "codebuild"

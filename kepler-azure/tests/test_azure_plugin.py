@@ -78,8 +78,9 @@ def test_the_product_path_uses_the_default_credential_chain(monkeypatch):
         "login.microsoftonline.us"
 
 
-def test_builder_auto_uses_acr_where_no_docker_answers(monkeypatch):
+def test_builder_auto_uses_acr_where_no_docker_answers(monkeypatch, tmp_path):
     import kepler_azure.image as image
 
-    monkeypatch.setattr(image.shutil, "which", lambda name: None)
+    (tmp_path / "empty-path").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))  # no docker client at all
     assert image.docker_answers() is False

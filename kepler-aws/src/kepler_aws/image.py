@@ -17,15 +17,13 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import re
-import shutil
-import subprocess
 import tempfile
 import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from kepler.api import DeploymentError
+from kepler.api import DeploymentError, docker_answers, run_docker
 
 from .clients import Aws, slug
 from .errors import AwsBuildError, AwsImageNotFoundError, error_code
@@ -84,19 +82,6 @@ def pack(context: Path, archive: Path) -> Path:
             if path.is_file():
                 zipped.write(path, str(path.relative_to(context)))
     return archive
-
-
-def docker_answers() -> bool:
-    """Whether a local Docker engine answers (``docker info``)."""
-    executable = shutil.which("docker")
-    if executable is None:
-        return False
-    try:
-        done = subprocess.run([executable, "info", "--format", "{{.ServerVersion}}"],
-                              capture_output=True, text=True, timeout=15)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 def builder_for(aws: Aws) -> str:
@@ -175,17 +160,10 @@ def wait_build(aws: Aws, build_id: str, image: str) -> None:
 
 
 def _docker(args: list[str], *, doing: str, stdin: str | None = None) -> None:
-    executable = shutil.which("docker")
-    if executable is None:
-        raise AwsBuildError("aws.builder is docker, but no docker command is on PATH.",
-                            hint="Install Docker, or set aws.builder: codebuild.")
-    done = subprocess.run([executable, *args], input=stdin, capture_output=True, text=True,
-                          timeout=3600)
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise AwsBuildError(f"docker {args[0]} failed while {doing}:\n{tail}",
-                            hint="Check that Docker runs and may push to ECR; or set "
-                            "aws.builder: codebuild.")
+    run_docker(args, doing=doing, stdin=stdin, error=AwsBuildError, setting="aws.builder",
+               missing_hint="Install Docker, or set aws.builder: codebuild.",
+               failed_hint="Check that Docker runs and may push to ECR; or set "
+               "aws.builder: codebuild.")
 
 
 def docker_build(aws: Aws, model: Path, manifest: Any, *,

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from kepler.api import DeploymentError
+from kepler.api import DeploymentError, docker_answers, run_docker
 
 from .clients import Azure
 from .errors import AzureBuildError, AzureConfigError
@@ -69,19 +67,6 @@ def pack(context: Path, archive: Path) -> Path:
         for path in sorted(context.rglob("*")):
             tar.add(path, arcname=str(path.relative_to(context)), recursive=False)
     return archive
-
-
-def docker_answers() -> bool:
-    """Whether a local Docker engine answers (``docker info``)."""
-    executable = shutil.which("docker")
-    if executable is None:
-        return False
-    try:
-        done = subprocess.run([executable, "info", "--format", "{{.ServerVersion}}"],
-                              capture_output=True, text=True, timeout=15)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
 
 
 def build_image(azure: Azure, model: Path, manifest: Any, *,
@@ -192,13 +177,7 @@ def _docker_build(azure: Azure, model: Path, image: str, options: dict[str, Any]
 
 
 def _docker(args: list[str], *, doing: str) -> None:
-    executable = shutil.which("docker")
-    if executable is None:
-        raise AzureBuildError("azure.builder is docker, but no docker command is on PATH.",
-                              hint="Install Docker, or set azure.builder: acr.")
-    done = subprocess.run([executable, *args], capture_output=True, text=True, timeout=3600)
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise AzureBuildError(f"docker {args[0]} failed while {doing}:\n{tail}",
-                              hint="'az acr login --name REGISTRY' lets Docker push; or set "
-                              "azure.builder: acr.")
+    run_docker(args, doing=doing, error=AzureBuildError, setting="azure.builder",
+               missing_hint="Install Docker, or set azure.builder: acr.",
+               failed_hint="'az acr login --name REGISTRY' lets Docker push; or set "
+               "azure.builder: acr.")

@@ -33,7 +33,8 @@ The names, by what they are for:
   vocabulary (:data:`MAIN_METRIC`, :func:`beats_baseline`), :func:`finish_training`;
 - deployments: :func:`deployer`, :func:`deployment_state_dir`, :func:`deployment_as_dict`,
   :func:`deploy_to` (a target's ``kp.deploy.to_<target>`` shortcut: create or update, canary,
-  dry run), :func:`plan_deploy`, :class:`DeployDryRun`;
+  dry run), :func:`plan_deploy`, :class:`DeployDryRun`; the local Docker engine
+  (:func:`docker_answers`, :func:`run_docker`);
 - plugins: :func:`records`, :func:`find_record`, :func:`fire`, :func:`list_plugins`;
 - executors (plugin API 1.5): :class:`Executor`, :class:`LocalExecutor`, :class:`TaskResult`,
   :func:`executor` (one by name or address), :func:`using_executor`, :func:`run_task`,
@@ -183,6 +184,8 @@ if TYPE_CHECKING:
     from .config import load as load_config
     from .config.model import DEFAULT_ENV as DEFAULT_ENV
     from .config.model import STANDARD_ENVS as STANDARD_ENVS
+    from .containers import docker_answers as docker_answers
+    from .containers import run_docker as run_docker
     from .deployments import as_dict as deployment_as_dict
     from .deployments import check_name as check_deployment_name
     from .deployments import create as create_deployment
@@ -303,6 +306,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "prediction_records": ("kepler.deployments", "records"),
     "resolve_model_folder": ("kepler.deployments", "resolve_model"),
     "deployment_state_dir": ("kepler.deployments", "state_dir"),
+    "docker_answers": ("kepler.containers", "docker_answers"),
+    "run_docker": ("kepler.containers", "run_docker"),
     "DeployDryRun": ("kepler.shortcuts", "DryRun"),
     "deploy_to": ("kepler.shortcuts", "deploy_to"),
     "plan_deploy": ("kepler.shortcuts", "plan_deploy"),

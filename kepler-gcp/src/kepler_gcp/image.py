@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import shutil
-import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kepler.api import DeploymentError
+from kepler.api import DeploymentError, docker_answers, run_docker
 
 from .clients import Gcp, proto_json
 from .errors import GcpBuildError, GcpImageNotFoundError
@@ -72,19 +70,6 @@ def pack(context: Path, archive: Path) -> Path:
     return archive
 
 
-def docker_answers() -> bool:
-    """Whether a local Docker engine answers (``docker info``)."""
-    executable = shutil.which("docker")
-    if executable is None:
-        return False
-    try:
-        done = subprocess.run([executable, "info", "--format", "{{.ServerVersion}}"],
-                              capture_output=True, text=True, timeout=15)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0
-
-
 def builder_for(gcp: Gcp) -> str:
     builder = gcp.settings.builder
     if builder == "auto":
@@ -93,17 +78,10 @@ def builder_for(gcp: Gcp) -> str:
 
 
 def _docker(args: list[str], *, host: str, doing: str, stdin: str | None = None) -> None:
-    executable = shutil.which("docker")
-    if executable is None:
-        raise GcpBuildError("gcp.builder is docker, but no docker command is on PATH.",
-                            hint="Install Docker, or set gcp.builder: cloud-build.")
-    done = subprocess.run([executable, *args], input=stdin, capture_output=True, text=True,
-                          timeout=3600)
-    if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise GcpBuildError(f"docker {args[0]} failed while {doing}:\n{tail}",
-                            hint=f"'gcloud auth configure-docker {host}' lets Docker push to "
-                            "Artifact Registry; or set gcp.builder: cloud-build.")
+    run_docker(args, doing=doing, stdin=stdin, error=GcpBuildError, setting="gcp.builder",
+               missing_hint="Install Docker, or set gcp.builder: cloud-build.",
+               failed_hint=f"'gcloud auth configure-docker {host}' lets Docker push to "
+               "Artifact Registry; or set gcp.builder: cloud-build.")
 
 
 def docker_build(gcp: Gcp, model: Path, manifest: Any, *,
