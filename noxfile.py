@@ -36,7 +36,9 @@ TEST_TOOLS = ["pytest>=8", "hatchling>=1.21",
               # kepler-pyfunc: a statsmodels model registered from code
               "statsmodels>=0.14",
               # kepler-serve: Triton's own client speaks the binary tensor extension
-              "tritonclient[http]>=2.40"]
+              "tritonclient[http]>=2.40",
+              # kepler-edge: XGBoost and LightGBM models to ONNX (its xgboost/lightgbm extras)
+              "onnxmltools>=1.12"]
 
 
 def distributions() -> list[Path]:
