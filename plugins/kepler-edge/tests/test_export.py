@@ -107,3 +107,29 @@ def test_parity_pytorch(target: str) -> None:
     exported = to_onnx(model)
     assert exported.parity["passed"] and exported.parity["label_mismatches"] == 0
     assert ("probabilities" in exported.manifest["outputs"]) == (target == "failure")
+
+
+@pytest.mark.parametrize(("algorithm", "target"), [
+    ("random_forest", "failure"),
+    ("random_forest", "efficiency"),
+    ("logistic_regression", "failure"),
+])
+def test_one_row_binding_scores_like_the_batch(algorithm: str, target: str) -> None:
+    """One numeric row goes through a reused I/O binding per thread: each row scored alone,
+    from several threads at once, gives what scoring them all together gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kepler_edge.runner import Scorer
+
+    numeric = SENSORS[["temperature", "pressure", "vibration", "flow", "rpm", target]]
+    exported = to_onnx(train(algorithm, target=target, data=numeric.copy()))
+    scorer = Scorer(exported.onnx, exported.manifest)
+    assert scorer._one_row_outputs is not None  # the fast path is the one under test
+    rows = numeric.drop(columns=[target]).head(80).to_dict("records")
+    together = scorer.score(rows)
+    with ThreadPoolExecutor(4) as pool:
+        alone = list(pool.map(lambda row: scorer.score([row]), rows))
+    assert [one["predictions"][0] for one in alone] == together["predictions"]
+    if "probabilities" in together:  # a batch's matrix product rounds float32 its own way
+        np.testing.assert_allclose([one["probabilities"][0] for one in alone],
+                                   together["probabilities"], atol=1e-6)
