@@ -36,6 +36,8 @@ The names, by what they are for:
   dry run), :func:`plan_deploy`, :class:`DeployDryRun`; the local Docker engine
   (:func:`docker_answers`, :func:`run_docker`);
 - plugins: :func:`records`, :func:`find_record`, :func:`fire`, :func:`list_plugins`;
+- compilers for serving (plugin API 1.7): :class:`CompilerSpec` records, whose targets return a
+  :class:`CompiledPredictor` checked within the record's ``tolerance``;
 - executors (plugin API 1.5): :class:`Executor`, :class:`LocalExecutor`, :class:`TaskResult`,
   :func:`executor` (one by name or address), :func:`using_executor`, :func:`run_task`,
   :func:`task_labels`, :func:`caller_context`, :func:`executor_failures`;
@@ -94,6 +96,7 @@ from .records import (
     CheckResult,
     CheckStatus,
     CommandSpec,
+    CompilerSpec,
     ConfigSectionSpec,
     ConnectorSpec,
     DeployerSpec,
@@ -421,7 +424,8 @@ __all__ = sorted([
     "EXIT_PLUGIN", "EXIT_SECRET", "EXIT_SERVICE", "EXIT_USAGE", "PLUGIN_API_VERSION",
     "ArtifactError", "ArtifactIncompleteError", "ArtifactTamperedError",
     "CapabilityNotInstalledError", "CheckFailedError", "CheckResult", "CheckStatus",
-    "CommandSpec", "ConfigError", "ConfigSectionSpec", "ConnectorSpec", "DeployEvent",
+    "CommandSpec", "CompilerSpec", "ConfigError", "ConfigSectionSpec", "ConnectorSpec",
+    "DeployEvent",
     "DeployerSpec", "Deployment", "DeploymentError", "DeploymentNotFoundError", "EmptyResultError",
     "EnvManagerSpec", "ExecutorSpec", "ExtractEvent", "KeplerError", "MagicSpec", "ModelError",
     "ModelFormatNotInstalledError",

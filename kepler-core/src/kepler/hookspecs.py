@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .records import (
         CheckResult,
         CommandSpec,
+        CompilerSpec,
         ConfigSectionSpec,
         ConnectorSpec,
         DeployerSpec,
@@ -56,8 +57,9 @@ PROJECT_NAME = "kepler"
 #: ``target=`` as every record's import string, a format's ``prepare`` and ``compiled``, and
 #: connectors and sinks used by core (``read_data``, ``write_results``); 1.4 IPython magics
 #: (``kepler_magics``) and a trainer's ``signature``; 1.5 executors (``kepler_executors``); 1.6
-#: the deploy shortcut (``deploy_to``, ``plan_deploy``, ``DeploymentExistsError``).
-PLUGIN_API_VERSION = "1.6"
+#: the deploy shortcut (``deploy_to``, ``plan_deploy``, ``DeploymentExistsError``); 1.7 model
+#: compilers for serving (``kepler_compilers``).
+PLUGIN_API_VERSION = "1.7"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -238,6 +240,24 @@ class KeplerSpecs:
             @hookimpl
             def kepler_executors():
                 yield ExecutorSpec(name="dask", target="kepler_dask.executor:DaskExecutor")
+        """
+        raise NotImplementedError
+
+    @hookspec
+    def kepler_compilers(self) -> Iterable[CompilerSpec]:
+        """Compilers that turn a trained model into a faster scorer for serving (plugin API 1.7).
+
+        The model server (kepler-serve) asks every installed compiler, highest ``priority``
+        first, for a :class:`kepler.protocols.CompiledPredictor` of the model it serves, checks
+        its answers against the model's within the compiler's ``tolerance`` and uses the first
+        that passes; then the model format's own ``compiled``; then the model's ``predict``.
+
+        Example::
+
+            @hookimpl
+            def kepler_compilers():
+                yield CompilerSpec(name="onnxruntime", target="kepler_edge.compiler:compile_model",
+                                   priority=20, tolerance=1e-5)
         """
         raise NotImplementedError
 

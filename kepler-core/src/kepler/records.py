@@ -298,11 +298,37 @@ class MagicSpec(_Record):
     magic_kind: Literal["line", "cell", "line_cell"] = "line_cell"
 
 
+@dataclass(frozen=True, kw_only=True)
+class CompilerSpec(_Record):
+    """A compiler of trained models into a faster scorer for serving (plugin API 1.7), e.g.
+    kepler-edge's ``onnxruntime``: ONNX export plus onnxruntime.
+
+    A model format's own ``compiled`` (:class:`ModelFormatSpec`) is exact by construction; a
+    compiler works across formats and may round (ONNX computes in float32), so it says how far
+    its answers may stray: labels must always agree, probabilities and regression values within
+    ``tolerance`` (absolute, relative beyond 1). A server checks that on sample rows at start and
+    otherwise falls back to the format's own scorer, then the model's ``predict``.
+    """
+
+    hook: ClassVar[str] = "kepler_compilers"
+    kind: ClassVar[str] = "compiler"
+    #: Import string of ``compile(model: Model) -> CompiledPredictor``; it raises
+    #: :class:`~kepler.errors.KeplerError` (say why, e.g. the step ONNX cannot express) when it
+    #: cannot compile this model, and checks its own parity before returning.
+    target: str
+    #: Tried in descending order; the format's own compiled scorer counts as priority 0.
+    priority: int = 10
+    #: How far probabilities and values may differ from the model's (0: identical).
+    tolerance: float = 0.0
+    #: Model formats it compiles (``ModelFormatSpec`` names); empty: it decides per model.
+    formats: tuple[str, ...] = ()
+
+
 #: Every registration record type, in the order ``kepler plugins list`` reports their hooks.
 RECORD_TYPES: tuple[type[_Record], ...] = (
     ConnectorSpec, TrainerSpec, DeployerSpec, EnvManagerSpec, SinkSpec, ProjectTemplateSpec,
     CommandSpec, ConfigSectionSpec, SdkFunctionSpec, ModelFormatSpec, MagicSpec,
-    ExecutorSpec,
+    ExecutorSpec, CompilerSpec,
 )
 
 

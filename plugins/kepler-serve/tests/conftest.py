@@ -14,7 +14,18 @@ TIMED_FEATURES = ["_time", "pump", "temperature", "pressure", "vibration", "flow
 
 
 @pytest.fixture(autouse=True)
-def _isolated(kepler_home):
+def _isolated(kepler_home, monkeypatch):
+    """A fresh Kepler home; and the model format's own scorers only. kepler-serve's tests check
+    its own paths, whose answers equal the model's bit for bit: the compilers other
+    distributions install (kepler-edge's onnxruntime, present when every distribution is
+    installed together) are switched off here, as a user would with KEPLER_DISABLE_PLUGINS.
+    tests/test_serve_onnx.py serves through them; test_serve_compilers.py registers its own."""
+    from kepler.api import CompilerSpec, records, reset_plugins
+
+    providers = sorted({record.plugin for record in records(CompilerSpec)})
+    if providers:
+        monkeypatch.setenv("KEPLER_DISABLE_PLUGINS", ",".join(providers))
+        reset_plugins()
     return kepler_home
 
 

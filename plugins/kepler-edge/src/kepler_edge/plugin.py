@@ -4,17 +4,27 @@ or scikit-learn.
 - deployment target ``edge`` (``kepler deploy MODEL --target edge -o out=DIR``);
 - command ``kepler models export MODEL --format onnx``;
 - SDK functions ``kp.models.to_onnx`` and ``kp.deploy.to_edge``;
-- config section ``edge`` (bundle defaults: platform, python, tolerance).
+- config section ``edge`` (bundle defaults: platform, python, tolerance);
+- compiler ``onnxruntime`` (plugin API 1.7): ``kepler serve`` scores a model through its ONNX
+  export when the export passes its parity check.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kepler.api import CommandSpec, ConfigSectionSpec, DeployerSpec, SdkFunctionSpec, hookimpl
+from kepler.api import (
+    CommandSpec,
+    CompilerSpec,
+    ConfigSectionSpec,
+    DeployerSpec,
+    SdkFunctionSpec,
+    hookimpl,
+)
 
-#: Plugin API 1.3: ``kepler.api`` as the one module of core used here, ``target=`` records.
-KEPLER_PLUGIN_API = ">=1.3,<2"
+#: Plugin API 1.7: ``kepler.api`` as the one module of core used here, ``target=`` records,
+#: compilers for serving.
+KEPLER_PLUGIN_API = ">=1.7,<2"
 
 
 @hookimpl
@@ -44,3 +54,13 @@ def kepler_config_sections() -> Iterator[ConfigSectionSpec]:
     yield ConfigSectionSpec(name="edge", target="kepler_edge.config:EdgeSettings",
                             description="Edge bundles: target platform and Python, parity "
                             "tolerance.")
+
+
+@hookimpl
+def kepler_compilers() -> Iterator[CompilerSpec]:
+    # the tolerance is the export's default parity tolerance (kepler_edge.export), kept here as
+    # a literal so listing plugins imports nothing heavy
+    yield CompilerSpec(name="onnxruntime", target="kepler_edge.compiler:compile_model",
+                       priority=20, tolerance=1e-5,
+                       description="Score served models through their ONNX export "
+                       "(onnxruntime), when its parity check passes.")

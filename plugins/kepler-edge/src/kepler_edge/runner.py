@@ -55,6 +55,8 @@ FLOAT32_MAX = 3.4028234663852886e38
 EXIT_TAMPERED = 3
 #: Probabilities this close to the highest are a tie (float32 rounding of an exact tie).
 TIE_EPSILON = 1e-6
+#: Up to this many rows, labels are picked in plain Python (fewer calls than NumPy's).
+SMALL_TABLE = 16
 
 
 class BundleError(Exception):
@@ -214,13 +216,17 @@ class Inputs:
 class Scorer:
     """An onnxruntime session over ``model.onnx`` and what the manifest says its outputs mean."""
 
-    def __init__(self, model: Path | bytes, manifest: dict[str, Any]) -> None:
+    def __init__(self, model: Path | bytes, manifest: dict[str, Any],
+                 threads: int | None = None) -> None:
         """``model``: the bundle's folder (its ``model.onnx``), or the ONNX bytes themselves
-        (the export's parity check scores with this very class)."""
+        (the export's parity check scores with this very class). ``threads``: onnxruntime's
+        intra-op threads (default ``KEPLER_EDGE__THREADS``, 1: the least latency per row)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = int(os.environ.get("KEPLER_EDGE__THREADS", "1"))
+        options.intra_op_num_threads = threads or int(os.environ.get("KEPLER_EDGE__THREADS", "1"))
+        if options.intra_op_num_threads > 1:  # idle pool threads would spin, taking a core
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         source = str(model / "model.onnx") if isinstance(model, Path) else model
         self.session = ort.InferenceSession(source, options,
                                             providers=["CPUExecutionProvider"])
@@ -280,8 +286,9 @@ class Scorer:
             return self._run_one(table[0], plan)
         return list(self.session.run(self.output_names, self.inputs.feed(table)))
 
-    def score_table(self, table: list[list[Any]]) -> dict[str, Any]:
-        """``predictions`` (and ``probabilities`` for classifiers) of validated rows."""
+    def score_table(self, table: list[list[Any]], plain: bool = True) -> dict[str, Any]:
+        """``predictions`` (and ``probabilities`` for classifiers) of validated rows;
+        ``plain=False`` leaves probabilities as the float32 array onnxruntime gave."""
         import numpy as np
 
         label = self.label
@@ -292,8 +299,11 @@ class Scorer:
             # TIE_EPSILON of the highest count as tied (ONNX's own label breaks ties the
             # other way)
             proba = results[0]
-            tied = proba >= proba.max(axis=1, keepdims=True) - TIE_EPSILON
-            labels = [self.classes[i] for i in np.argmax(tied, axis=1).tolist()]
+            if len(table) <= SMALL_TABLE:
+                labels = [self.classes[_first_top(row)] for row in proba.tolist()]
+            else:
+                tied = proba >= proba.max(axis=1, keepdims=True) - TIE_EPSILON
+                labels = np.asarray(self.classes, dtype=object)[np.argmax(tied, axis=1)]
         else:
             labels = np.asarray(results[0]).reshape(len(table), -1)[:, 0]
             decode = self.manifest.get("label_decode")
@@ -301,11 +311,19 @@ class Scorer:
                 labels = np.asarray(decode, dtype=object)[labels.astype(int)]
         scored: dict[str, Any] = {"predictions": _plain(labels)}
         if self.probabilities:
-            scored["probabilities"] = results[-1].tolist()  # float32 values as Python floats
+            # float32 values as Python floats
+            scored["probabilities"] = results[-1].tolist() if plain else results[-1]
         return scored
 
     def score(self, rows: Any) -> dict[str, Any]:
         return self.score_table(self.inputs.check_rows(rows))
+
+
+def _first_top(probabilities: list[float]) -> int:
+    """The first class within TIE_EPSILON of the most probable one (plain Python: one row's
+    few classes cost less this way than through NumPy's calls)."""
+    floor = max(probabilities) - TIE_EPSILON
+    return next(i for i, p in enumerate(probabilities) if p >= floor)
 
 
 def _plain(values: Any) -> list[Any]:

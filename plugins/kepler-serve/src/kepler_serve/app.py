@@ -23,10 +23,11 @@ The routes live in :mod:`~kepler_serve.routes_predict`, :mod:`~kepler_serve.rout
 from __future__ import annotations
 
 import contextlib
+import gc
 import hmac
 import logging
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -95,7 +96,7 @@ class Guard:
                 request_id = value[:64].decode("latin-1")
             elif key == b"content-length":
                 length = int(value) if value.isdigit() else -1
-        request_id = request_id or uuid.uuid4().hex[:16]
+        request_id = request_id or os.urandom(8).hex()  # 16 hex digits, as uuid4's cut
         state = {"status": 0, "sent": 0, "received": 0}
 
         async def reply(message: Any) -> None:
@@ -170,10 +171,18 @@ def example_instance(schema: Any) -> dict[str, Any]:
 
 
 def _lifespan(state: ServerState) -> Callable[[FastAPI], Any]:
-    """At shutdown: not ready any more, then the prediction log sends what is queued."""
+    """At start: what is loaded (the model, its frameworks) is moved out of the garbage
+    collector's reach. At shutdown: not ready any more, then the prediction log sends what is
+    queued."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A full collection walks every object of the process: with a model and its
+        # frameworks loaded that takes 100-200 ms, and the prediction log's queued objects
+        # trigger one every few seconds under load (measured: p99 3 ms -> 130-200 ms).
+        # Frozen objects are never walked; what requests allocate is collected as before.
+        gc.collect()
+        gc.freeze()
         yield
         state.ready = False
         if state.prediction_log is not None:
@@ -195,7 +204,8 @@ def create_app(model: Any, settings: Any = None, *, prediction_log: Any = None,
     app itself is its ``.app``.
     """
     settings = _settings(settings)
-    state = ServerState(model, settings, scorer or Scorer(model, fast=settings.fast_path),
+    state = ServerState(model, settings, scorer or Scorer(model, fast=settings.fast_path,
+                                                         compiler=settings.compiler),
                         prediction_log)
     app = FastAPI(
         title=f"{model.name} (Kepler model)",

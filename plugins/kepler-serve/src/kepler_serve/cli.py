@@ -28,6 +28,10 @@ import click
 @click.option("--index", help="HEC index for the prediction log (default: serve.index).")
 @click.option("--fast-path/--no-fast-path", default=None,
               help="Score with the compiled fast path where possible (default: on).")
+@click.option("--compiler", default=None, metavar="NAME",
+              help="Compiled scorer: auto (installed compilers such as onnxruntime, then the "
+              "model format's own), a compiler's name, or format (default: serve.compiler, "
+              "auto). Each is checked against the model at start.")
 @click.option("--strict-inputs/--lenient-inputs", default=None,
               help="Refuse (422) numeric strings, nulls the schema does not allow, unseen "
               "categories and fields that are not features (default: serve.strict_inputs, off: "
@@ -39,8 +43,8 @@ import click
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(model: str, port: int | None, host: str | None, api_key_env: str | None,
           log_sink: str | None, log_to_splunk: bool | None, index: str | None,
-          fast_path: bool | None, strict_inputs: bool | None, workers: int | None,
-          log_level: str) -> None:
+          fast_path: bool | None, compiler: str | None, strict_inputs: bool | None,
+          workers: int | None, log_level: str) -> None:
     """Serve MODEL (NAME, NAME:VERSION, NAME:ALIAS or a folder) as a REST API, in the foreground.
 
     POST /predict with {"instances": [{feature: value, ...}]}; Open Inference Protocol under
@@ -59,7 +63,8 @@ def serve(model: str, port: int | None, host: str | None, api_key_env: str | Non
                               hint=f"export {api_key_env}=<a long random key> first.")
     settings = settings_from_config(api_key=api_key, log_sink=log_sink,
                                     log_to_splunk=log_to_splunk, index=index, fast_path=fast_path,
-                                    strict_inputs=strict_inputs, workers=workers)
+                                    compiler=compiler, strict_inputs=strict_inputs,
+                                    workers=workers)
     run(model, host=host, port=port, settings=settings, log_level=log_level,
         announce=lambda text: click.echo(text, err=True))
 

@@ -73,6 +73,12 @@ class ServeSettings(BaseModel):
         "optional feature is not silently imputed). Default: refused in strict mode only.")
     fast_path: bool = Field(default=True, description="Score with the compiled path where the "
                             "model allows it (checked for identical predictions at start).")
+    compiler: str = Field(
+        default="auto", description="Which compiled scorer serves, when fast_path is on: auto "
+        "(installed compilers by priority, e.g. kepler-edge's onnxruntime, then the model "
+        "format's own), a compiler's name (it, then the format's own), or format (the "
+        "format's own only). Each is checked against the model at start; one that fails is "
+        "passed over with a warning.", examples=["auto", "onnxruntime", "format"])
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes sharing the "
                          "port (one per core). Each scores, logs its predictions and counts "
                          "its requests in /metadata on its own.")
@@ -100,6 +106,11 @@ class ServeSettings(BaseModel):
                            "request.")
     log_batch: int = Field(default=5_000, ge=1, description="Most predictions per sink write.")
     log_interval: float = Field(default=1.0, gt=0, description="Seconds between sink writes.")
+    log_writer: Literal["process", "thread"] = Field(
+        default="process", description="Where the sink's writes run: a process of its own "
+        "(the requests never wait for the interpreter while events are encoded), or a "
+        "thread of the server. Sinks registered at run time, not installed, always use a "
+        "thread.")
 
     @model_validator(mode="after")
     def _one_log_sink(self) -> ServeSettings:

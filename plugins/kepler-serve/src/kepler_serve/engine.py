@@ -34,8 +34,12 @@ class Scores:
 
 
 def _plain(values: Any) -> list[Any]:
+    if isinstance(values, list):  # a compiler's plain answer: only NaN to replace
+        return [None if isinstance(v, float) and v != v else
+                [None if w != w else w for w in v] if isinstance(v, list) else v
+                for v in values]
     array = np.asarray(values)
-    if array.dtype.kind == "f":
+    if array.dtype.kind == "f" and np.isnan(array).any():
         # JSON has no NaN: a model's NaN output becomes null
         return [None if v != v else v for v in array.tolist()]
     return array.tolist()  # type: ignore[no-any-return]
@@ -44,8 +48,10 @@ def _plain(values: Any) -> list[Any]:
 class Scorer:
     """One model, ready to score records (lists of dicts) as fast as it allows."""
 
-    def __init__(self, model: Any, *, fast: bool = True) -> None:
-        from .fastpath import compile_model
+    def __init__(self, model: Any, *, fast: bool = True, compiler: str = "auto") -> None:
+        """``fast=False`` scores with the model's own ``predict`` only; ``compiler`` picks the
+        compiled scorer (:func:`kepler_serve.fastpath.choose_compiled`)."""
+        from .fastpath import choose_compiled
         from .tolerance import probe
 
         self.model = model
@@ -54,10 +60,15 @@ class Scorer:
         #: What the model scores beyond its training values (nulls it imputes, unseen
         #: categories): what the lenient API accepts, and what the fast path is checked on.
         self.tolerance = probe(model)
-        self.fast, self.fast_note = compile_model(model, tolerance=self.tolerance) if fast \
-            else (None, "switched off")
+        #: The compiled scorer's name: a compiler's ("onnxruntime"), "fast" for the model
+        #: format's own, "model" when the model's own predict scores.
+        self.compiled_by = "model"
+        self.fast, self.fast_note = None, "switched off"
+        if fast:
+            self.fast, self.fast_note, self.compiled_by = choose_compiled(
+                model, tolerance=self.tolerance, compiler=compiler)
         log.info("scoring path for %s: %s", model.name,
-                 "fast (" + self.fast_note + ")" if self.fast is not None else
+                 f"{self.compiled_by} ({self.fast_note})" if self.fast is not None else
                  "the model's own predict (" + self.fast_note + ")")
         self.probabilities = self.task == "classification" and self._has_probabilities()
         self.anomaly_scores = self.task == "anomaly" and callable(
@@ -76,7 +87,7 @@ class Scorer:
 
     @property
     def path(self) -> str:
-        return "fast" if self.fast is not None else "model"
+        return self.compiled_by if self.fast is not None else "model"
 
     def _frame(self, rows: list[dict[str, Any]]) -> Any:
         import pandas as pd

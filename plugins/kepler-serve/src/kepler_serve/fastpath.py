@@ -7,6 +7,13 @@ server never takes that on trust: :func:`compile_model` scores rows drawn from t
 schema both ways and keeps the compiled scorer only when predictions and probabilities are
 *equal* (``numpy.array_equal``, same dtype), bit for bit. Anything else (no compiled scorer, an
 error, one differing value) leaves the model on its own path.
+
+Before the format's own scorer, the server tries the installed compilers
+(``kepler.api.CompilerSpec``, plugin API 1.7; kepler-edge's ``onnxruntime``), highest priority
+first. A compiler may round (ONNX computes in float32), so its check is within the record's
+``tolerance``: labels equal on every row, probabilities and regression values within the
+tolerance. One that cannot compile the model, or fails its check, is passed over with a warning
+naming why; ``serve.compiler`` picks one by name, or ``format`` for the format's own only.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -99,37 +108,121 @@ def _checks(model: Any, compiled: Any, rows: list[dict[str, Any]]) -> list[tuple
     return checks
 
 
+def close(what: str, expected: Any, got: Any, tolerance: float) -> bool:
+    """Within a compiler's ``tolerance``: class labels equal, numbers within it (absolute,
+    relative beyond 1)."""
+    a, b = np.asarray(expected), np.asarray(got)
+    if a.shape != b.shape:
+        return False
+    if what == "predictions" and (a.dtype.kind not in "fc" or b.dtype.kind not in "fc"):
+        return bool(a.tolist() == b.tolist())  # labels: equal values, whatever their dtype
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return bool(np.allclose(a, b, rtol=tolerance, atol=tolerance, equal_nan=True))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One way to compile a model: a compiler record's, or the model format's own."""
+
+    name: str
+    tolerance: float
+    build: Callable[[Any], Any]
+
+
+def candidates(model: Any, choice: str = "auto") -> list[Candidate]:
+    """The compilers to try for ``model``, in order: installed compilers of positive priority
+    (highest first), the model format's own (``fast``), compilers of priority 0 or less.
+    ``choice`` is ``auto``, a compiler's name (then only it and the format's own) or
+    ``format``."""
+    from kepler.api import CompilerSpec, ConfigError, import_string, records
+
+    compilers = sorted(records(CompilerSpec), key=lambda record: -record.priority)
+    if choice not in ("auto", "format", *(r.name for r in compilers)):
+        raise ConfigError(f"serve.compiler {choice!r} is not an installed compiler.",
+                          hint="Use auto, format, or one of: "
+                          + (", ".join(r.name for r in compilers) or "(none installed)")
+                          + ". kepler plugins list shows the compilers.")
+    fmt = model.manifest.format.name
+    chosen = [r for r in compilers if choice in ("auto", r.name)
+              and (not r.formats or fmt in r.formats)] if choice != "format" else []
+    own = Candidate(FORMAT, 0.0, lambda m: m.compiled())
+    return ([Candidate(r.name, r.tolerance, _builder(import_string, r.target))
+             for r in chosen if r.priority > 0] + [own]
+            + [Candidate(r.name, r.tolerance, _builder(import_string, r.target))
+               for r in chosen if r.priority <= 0])
+
+
+def _builder(import_string: Any, target: str) -> Callable[[Any], Any]:
+    return lambda model: import_string(target)(model)
+
+
+#: The name under which the model format's own compiled scorer is reported.
+FORMAT = "fast"
+
+
 def compile_model(model: Any, *, check_rows: int = 200,
                   tolerance: Any = None) -> tuple[Any | None, str]:
-    """The model format's compiled scorer for ``model`` and why (or why not) it is used: it is
-    kept only when it scores ``check_rows`` rows drawn from the schema exactly as the model
-    itself does, including the nulls and unseen categories the model tolerates (found by
-    :func:`kepler_serve.tolerance.probe` unless ``tolerance`` is given)."""
-    try:
-        compiled = model.compiled()
-    except Exception as exc:  # a fitted object of an unexpected shape: stay on the safe path
-        log.debug("fast path compilation failed", exc_info=True)
-        return None, f"not compiled: {type(exc).__name__}: {exc}"
-    if compiled is None:
-        return None, f"not compiled: the {model.manifest.format.name!r} format offers no " \
-            "compiled scorer for this model"
+    """The model format's own compiled scorer for ``model`` and why (or why not) it is used:
+    kept only when it scores the check rows exactly as the model itself does."""
+    compiled, note, _ = choose_compiled(model, check_rows=check_rows, tolerance=tolerance,
+                                        compiler="format")
+    return compiled, note.removeprefix(f"{FORMAT} ")
+
+
+def choose_compiled(model: Any, *, check_rows: int = 200, tolerance: Any = None,
+                    compiler: str = "auto") -> tuple[Any | None, str, str]:
+    """The first compiled scorer for ``model`` that passes its check, the note saying why it
+    (or none) is used, and its name (``fast`` for the model format's own, ``model`` for none).
+
+    Each is checked on ``check_rows`` rows drawn from the schema, including the nulls and
+    unseen categories the model tolerates (found by :func:`kepler_serve.tolerance.probe`
+    unless ``tolerance`` is given): the format's own must score exactly as the model does, a
+    compiler within its record's tolerance."""
     if tolerance is None:
         from .tolerance import probe
 
         tolerance = probe(model)
     rows = sample_rows(model.schema, check_rows, tolerance=tolerance)
+    passed_over: list[str] = []
+    for candidate in candidates(model, compiler):
+        compiled, note = _try(candidate, model, rows)
+        if compiled is not None:
+            return compiled, "; ".join([note, *passed_over]), candidate.name
+        passed_over.append(f"{candidate.name} {note}")
+        if candidate.name != FORMAT:
+            log.warning("compiler %s passed over for %s: %s", candidate.name, model.name, note)
+    return None, "; ".join(passed_over), "model"
+
+
+def _try(candidate: Candidate, model: Any, rows: list[dict[str, Any]]) -> tuple[Any | None, str]:
+    """``candidate``'s scorer for ``model`` and a note, or None and why it is not used."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = candidate.build(model)
+    except Exception as exc:  # a fitted object of an unexpected shape: stay on the safe path
+        log.debug("%s compilation failed", candidate.name, exc_info=True)
+        return None, f"not compiled: {type(exc).__name__}: {exc}"
+    if compiled is None:
+        return None, f"not compiled: the {model.manifest.format.name!r} format offers no " \
+            "compiled scorer for this model"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the unseen categories of the check rows warn
             checks = _checks(model, compiled, rows)
     except Exception as exc:
-        log.debug("fast path parity check failed to run", exc_info=True)
+        log.debug("%s parity check failed to run", candidate.name, exc_info=True)
         return None, f"not used: the parity check failed to run ({type(exc).__name__}: {exc})"
     for what, expected, got in checks:
-        if not same(expected, got):
+        ok = same(expected, got) if candidate.tolerance == 0 else \
+            close(what, expected, got, candidate.tolerance)
+        if not ok:
             return None, f"not used: its {what} differ from the model's on the check rows"
     description = getattr(compiled, "description", "") or type(compiled).__name__
-    return compiled, f"{description}; identical to the model on {len(rows)} check rows"
+    agreement = "identical to" if candidate.tolerance == 0 else \
+        f"within {candidate.tolerance:g} of"
+    return compiled, f"{description}; {agreement} the model on {len(rows)} check rows"
 
 
-__all__ = ["compile_model", "predict_and_proba", "same", "sample_rows"]
+__all__ = ["Candidate", "candidates", "choose_compiled", "close", "compile_model",
+           "predict_and_proba", "same", "sample_rows"]
