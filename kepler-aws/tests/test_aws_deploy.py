@@ -10,7 +10,7 @@ import pytest
 from aws_helpers import DEV_IMAGE, REGION, push_image
 from kepler.api import DeploymentNotFoundError, namespace
 from kepler_aws.errors import AwsAlreadyExistsError, AwsImageNotFoundError
-from kepler_aws.specs import cpu_for, size_memory
+from kepler_aws.specs import cpu_for, size_memory, workers_for
 
 SERVICE = "pump-failure-dev-blue"
 
@@ -229,3 +229,29 @@ def test_predict_posts_to_the_load_balancer(moto, provisioned, model, monkeypatc
         assert seen == [{"instances": [{"t": 1}]}]
     finally:
         server.shutdown()
+
+
+def _workers_env(moto, service=SERVICE):
+    td = task_definition(moto, describe(moto, service)["taskDefinition"])["taskDefinition"]
+    [container] = td["containerDefinitions"]
+    return td["cpu"], [e["value"] for e in container["environment"]
+                       if e["name"] == "KEPLER_SERVE__WORKERS"]
+
+
+def test_the_server_gets_a_worker_per_vcpu_of_the_task(moto, provisioned, model):
+    assert [workers_for(u) for u in (256, 512, 1024, 2048, 4096)] == [1, 1, 1, 2, 4]
+    assert workers_for(4096, 3) == 3
+    image = push_image(moto, "pump-failure-v3")
+    namespace("deploy").to_aws(model, image=image)  # auto: 256 units, a quarter vCPU
+    assert _workers_env(moto) == ("256", ["1"])
+    namespace("deploy").to_aws(model, image=image, cpu=2048, memory=4096, replace=True)
+    assert _workers_env(moto) == ("2048", ["2"])
+
+
+def test_the_workers_setting_and_the_users_variable_win(moto, provisioned, model):
+    image = push_image(moto, "pump-failure-v3")
+    namespace("deploy").to_aws(model, image=image, cpu=2048, memory=4096, workers=3)
+    assert _workers_env(moto) == ("2048", ["3"])
+    namespace("deploy").to_aws(model, image=image, cpu=2048, memory=4096, replace=True,
+                               env_vars={"KEPLER_SERVE__WORKERS": "1"})
+    assert _workers_env(moto) == ("2048", ["1"])

@@ -133,3 +133,11 @@ def test_kepler_predict_target_without_batch_support(fake, model, tmp_path, kepl
     result = kepler_cli("predict", str(model), "--input", str(rows), "--output",
                         str(tmp_path / "out.csv"), "--target", "azure-aci")
     assert result.code == 2 and "--output writes a file here" in result.err
+
+
+def test_the_group_gets_a_worker_per_requested_core(fake, model):
+    target = deployer("azure-aci")
+    target.create("pump-failure", str(model), {"image": IMAGE, "cpu": "2"})
+    env = fake.container_groups[GROUP]["properties"]["containers"][0]["properties"][
+        "environmentVariables"]
+    assert [e["value"] for e in env if e["name"] == "KEPLER_SERVE__WORKERS"] == ["2"]

@@ -10,7 +10,7 @@ import tarfile
 import pytest
 from azure_helpers import APP, IMAGE
 from kepler.api import DeploymentNotFoundError, namespace
-from kepler_azure._base import size
+from kepler_azure._base import size, workers_for
 from kepler_azure.errors import AzureConflictError
 
 
@@ -147,3 +147,26 @@ def test_per_environment_settings_reach_the_app(fake, model, kepler_cli, monkeyp
     assert staged.details["resource_group"] == "plant-staging"
     assert fake.apps["pumps-staging"]["properties"]["template"]["scale"][
         "maxReplicas"] == 7
+
+
+def _workers_env(fake, app=APP):
+    env = app_props(fake, app)["template"]["containers"][0]["env"]
+    return [e.get("value") for e in env if e["name"] == "KEPLER_SERVE__WORKERS"]
+
+
+def test_the_server_gets_a_worker_per_core_of_the_replica(fake, model):
+    assert [workers_for(c) for c in (0.25, 0.5, 1.0, 1.5, 2.0, 4.0)] == [1, 1, 1, 1, 2, 4]
+    assert workers_for(4.0, 3) == 3
+    namespace("deploy").to_azure(model, image=IMAGE)  # auto: a quarter core
+    assert _workers_env(fake) == ["1"]
+    namespace("deploy").to_azure(model, image=IMAGE, cpu="2")
+    assert app_props(fake)["template"]["containers"][0]["resources"]["cpu"] == 2.0
+    assert _workers_env(fake) == ["2"]
+
+
+def test_the_workers_setting_and_the_users_variable_win(fake, model):
+    namespace("deploy").to_azure(model, image=IMAGE, cpu="2", workers=3)
+    assert _workers_env(fake) == ["3"]
+    namespace("deploy").to_azure(model, image=IMAGE, cpu="2",
+                                 env_vars={"KEPLER_SERVE__WORKERS": "1"})
+    assert _workers_env(fake) == ["1"]

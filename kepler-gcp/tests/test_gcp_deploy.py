@@ -8,7 +8,7 @@ import json
 import pytest
 from gcp_helpers import DEV_IMAGE, write_model
 from kepler.api import DeploymentNotFoundError, namespace
-from kepler_gcp.deployer import cpu_for, size_memory
+from kepler_gcp.deployer import cpu_for, size_memory, workers_for
 from kepler_gcp.errors import GcpAlreadyExistsError, GcpImageNotFoundError
 
 SERVICE = "projects/plant-dev/locations/europe-west1/services/pump-failure-dev"
@@ -46,7 +46,8 @@ def test_create_builds_the_image_and_deploys(fake, model, tiny_context):
     assert service["labels"] == {"managed-by": "kepler", "kepler-deployment": "pump-failure",
                                  "kepler-model": "pump-failure", "kepler-version": "3",
                                  "kepler-env": "dev"}
-    assert container["env"] == [{"name": "KEPLER_ENV", "value": "dev"}]
+    assert container["env"] == [{"name": "KEPLER_ENV", "value": "dev"},
+                                {"name": "KEPLER_SERVE__WORKERS", "value": "1"}]
     # the operation was polled while done was false; the service stays authenticated
     polls = fake.calls("GET", "/operations/")
     assert len(polls) >= 2
@@ -218,3 +219,33 @@ def test_invoker_and_secret_env_per_deployment(fake, model, model_v4):
     assert not fake.public(SERVICE)
     with pytest.raises(Exception, match="looks like a secret"):
         namespace("deploy").to_cloud_run(model, image=DEV_IMAGE, env_vars={"SPLUNK_PASSWORD": "x"})
+
+
+def _workers_env(service):
+    env = service["template"]["containers"][0]["env"]
+    return [e.get("value") for e in env if e["name"] == "KEPLER_SERVE__WORKERS"]
+
+
+def test_the_server_gets_a_worker_per_cpu_of_the_instance(fake, model, tmp_path):
+    assert [workers_for(c) for c in ("1", "2", "4", "0.5", "500m", "2500m")] == \
+        [1, 2, 4, 1, 1, 2]
+    assert workers_for("4", 3) == 3
+    fake.add_image(DEV_IMAGE)
+    namespace("deploy").to_cloud_run(model, image=DEV_IMAGE, cpu="4")
+    assert _workers_env(spec(fake)) == ["4"]
+    big = write_model(tmp_path / "big", name="big-model", version=1, size=2 * 2**30)
+    namespace("deploy").to_cloud_run(big)  # cpu auto from 8Gi of memory: 2 CPUs
+    full = "projects/plant-dev/locations/europe-west1/services/big-model-dev"
+    assert _workers_env(fake.services[full]["spec"]) == ["2"]
+
+
+def test_the_workers_setting_and_the_users_variable_win(fake, model, tmp_path):
+    fake.add_image(DEV_IMAGE)
+    namespace("deploy").to_cloud_run(model, image=DEV_IMAGE, cpu="4", workers=3)
+    assert _workers_env(spec(fake)) == ["3"]
+    other = write_model(tmp_path / "other", name="other-model", version=1)
+    fake.add_image(DEV_IMAGE.replace("pump-failure", "other-model"))
+    namespace("deploy").to_cloud_run(other, image=DEV_IMAGE, cpu="4",
+                                     env_vars={"KEPLER_SERVE__WORKERS": "1"})
+    full = "projects/plant-dev/locations/europe-west1/services/other-model-dev"
+    assert _workers_env(fake.services[full]["spec"]) == ["1"]

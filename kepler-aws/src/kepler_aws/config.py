@@ -26,7 +26,7 @@ variables and ``endpoint_url`` profile settings keep working: they are never ove
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -79,6 +79,11 @@ class AwsSettings(BaseModel):
                                        "0.25 vCPU); auto: from the memory.")
     memory: int | Literal["auto"] = Field(default="auto", description="Memory per task in MiB; "
                                           "auto: from the model's artifact size.")
+    workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = Field(
+        default="auto", description="Model-server worker processes per task (the container's "
+        "KEPLER_SERVE__WORKERS); auto: one per whole vCPU of the task (cpu / 1024, or the "
+        "units auto gives the memory), at least 1. A KEPLER_SERVE__WORKERS in env_vars wins.",
+        examples=[2, "auto"])
     min_tasks: int = Field(default=1, ge=1, le=1000, description="Fewest tasks autoscaling "
                            "keeps (at least 1: a load balancer cannot wake a service from "
                            "zero).")

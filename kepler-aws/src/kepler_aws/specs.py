@@ -25,6 +25,8 @@ HEALTH_PATH = "/health"
 READY_PATH = "/ready"
 CONTAINER = "model"
 HEC_TOKEN_ENV = "KEPLER_SPLUNK__HEC_TOKEN"  # noqa: S105 - a variable name
+#: The model server's worker processes (``serve.workers``), set from the task's vCPUs.
+WORKERS_ENV = "KEPLER_SERVE__WORKERS"
 HEALTHCHECK = ("import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' "
                "% os.environ.get('PORT', '8080'), timeout=4)")
 _MEMORY_STEPS = (512, 1024, 2048, 4096, 8192, 16384, 30720)
@@ -69,8 +71,19 @@ def container_secrets(aws: Aws, settings: AwsSettings) -> list[dict[str, str]]:
     return [{"name": key, "valueFrom": secret_arn(aws, ref)} for key, ref in sorted(refs.items())]
 
 
-def container_environment(settings: AwsSettings, env: str) -> list[dict[str, str]]:
+def workers_for(cpu_units: int, workers: int | str = "auto") -> int:
+    """Model-server workers for a task of ``cpu_units`` (1024 a vCPU): one per whole vCPU, at
+    least 1, unless ``workers`` names a number."""
+    return int(workers) if workers != "auto" else max(1, cpu_units // 1024)
+
+
+def container_environment(settings: AwsSettings, env: str,
+                          cpu_units: int | None = None) -> list[dict[str, str]]:
+    """Plain variables of the container: the user's ``env_vars`` win over the server's
+    workers for ``cpu_units`` and the Splunk shorthand."""
     values = {"KEPLER_ENV": env, "PORT": str(PORT), **settings.env_vars}
+    if cpu_units is not None:
+        values.setdefault(WORKERS_ENV, str(workers_for(cpu_units, settings.workers)))
     if settings.hec_token_secret:
         values.setdefault("KEPLER_SERVE__LOG_TO_SPLUNK", "true")
     return [{"name": k, "value": str(v)} for k, v in sorted(values.items())]
@@ -91,7 +104,7 @@ def task_definition(aws: Aws, family: str, image: str, manifest: Any, *,
     container: dict[str, Any] = {
         "name": CONTAINER, "image": image, "essential": True,
         "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
-        "environment": container_environment(settings, aws.env),
+        "environment": container_environment(settings, aws.env, cpu),
         "secrets": secrets,
         "healthCheck": {"command": ["CMD", "python", "-c", HEALTHCHECK], "interval": 30,
                         "timeout": 5, "retries": 3, "startPeriod": 60},

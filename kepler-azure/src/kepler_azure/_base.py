@@ -7,6 +7,7 @@ deployment only, plus :data:`OPTIONS`.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import math
 from collections.abc import Mapping
@@ -23,8 +24,24 @@ log = logging.getLogger(__name__)
 
 PORT = 8080
 HEC_TOKEN_ENV = "KEPLER_SPLUNK__HEC_TOKEN"  # noqa: S105 - a variable name
+#: The model server's worker processes (``serve.workers``), set from the replica's cores.
+WORKERS_ENV = "KEPLER_SERVE__WORKERS"
 #: Options besides the ``azure`` section's fields.
 OPTIONS = ("image", "canary", "port", "build_options")
+
+
+def workers_for(cpu: float, workers: int | str = "auto") -> int:
+    """Model-server workers for a replica of ``cpu`` cores: one per whole core, at least 1,
+    unless ``workers`` names a number."""
+    return int(workers) if workers != "auto" else max(1, int(cpu))
+
+
+def workers_env(settings: AzureSettings, cpu: float) -> builtins.list[dict[str, Any]]:
+    """The container's ``KEPLER_SERVE__WORKERS`` for ``cpu`` cores, unless ``env_vars`` sets
+    it (the user's value is already in the environment then)."""
+    if WORKERS_ENV in settings.env_vars:
+        return []
+    return [{"name": WORKERS_ENV, "value": str(workers_for(cpu, settings.workers))}]
 
 
 def size(manifest: Any, settings: AzureSettings) -> tuple[float, float]:

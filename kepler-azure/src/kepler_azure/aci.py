@@ -21,7 +21,7 @@ from typing import Any
 
 from kepler.api import Deployment, DeploymentError
 
-from ._base import HEC_TOKEN_ENV, PORT, AzureTarget, size
+from ._base import HEC_TOKEN_ENV, PORT, AzureTarget, size, workers_env
 from .clients import Azure, PlannedRequest, as_dict
 from .config import AzureSettings
 from .errors import AzureError, RevisionNotReadyError, translate
@@ -101,6 +101,7 @@ class AciDeployer(AzureTarget):
             {"name": "KEPLER_MODEL", "value": manifest.name},
             {"name": "KEPLER_MODEL_VERSION", "value": version}]
         env += [{"name": k, "value": str(v)} for k, v in sorted(settings.env_vars.items())]
+        env += workers_env(settings, max(1.0, size(manifest, settings)[0]))  # what it requests
         if settings.hec_token_secret:
             secret = settings.hec_token_secret
             value = f"<secure: {secret} from Kepler's secret store>" if dry_run else _secret(secret)

@@ -26,7 +26,7 @@ and be overridden by ``KEPLER_AZURE__<FIELD>`` variables::
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -72,6 +72,11 @@ class AzureSettings(BaseModel):
                      "from the memory.")
     memory: str = Field(default="auto", description="Memory per replica ('1Gi', '2.5Gi'); "
                         "auto: from the model's artifact size.")
+    workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = Field(
+        default="auto", description="Model-server worker processes per replica (the "
+        "container's KEPLER_SERVE__WORKERS); auto: one per whole CPU core of the replica (cpu, "
+        "or the cores auto gives the memory), at least 1. A KEPLER_SERVE__WORKERS in env_vars "
+        "wins.", examples=[2, "auto"])
     ingress: Literal["external", "internal"] = Field(
         default="external", description="external: reachable from the internet; internal: "
         "only inside the managed environment's network.")

@@ -25,7 +25,16 @@ from typing import Any
 
 from kepler.api import Deployment, DeploymentError
 
-from ._base import HEC_TOKEN_ENV, PORT, AzureTarget, gib, need_vault, size, vault_url
+from ._base import (
+    HEC_TOKEN_ENV,
+    PORT,
+    AzureTarget,
+    gib,
+    need_vault,
+    size,
+    vault_url,
+    workers_env,
+)
 from .clients import Azure, PlannedRequest, as_dict
 from .config import AzureSettings
 from .errors import AzureError, RevisionNotReadyError, translate
@@ -55,6 +64,7 @@ class ContainerAppsDeployer(AzureTarget):
             {"name": "KEPLER_MODEL", "value": manifest.name},
             {"name": "KEPLER_MODEL_VERSION", "value": version}]
         env += [{"name": k, "value": str(v)} for k, v in sorted(settings.env_vars.items())]
+        env += workers_env(settings, cpu)
         if settings.hec_token_secret:
             env.append({"name": HEC_TOKEN_ENV, "secretRef": "hec-token"})
             if "KEPLER_SERVE__LOG_TO_SPLUNK" not in settings.env_vars:

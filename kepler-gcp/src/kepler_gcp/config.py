@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -74,6 +74,11 @@ class GcpSettings(BaseModel):
                         "from the model's artifact size.", examples=["2Gi"])
     timeout: int = Field(default=300, ge=1, le=3600, description="Request timeout in seconds.")
     cpu_idle: bool = Field(default=True, description="Throttle CPU between requests (cheaper).")
+    workers: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = Field(
+        default="auto", description="Model-server worker processes per instance (the "
+        "container's KEPLER_SERVE__WORKERS); auto: one per whole CPU of the instance (cpu, or "
+        "the CPUs auto gives the memory), at least 1. A KEPLER_SERVE__WORKERS in env_vars "
+        "wins.", examples=[2, "auto"])
     # --- identity and access ------------------------------------------------------------------
     service_account: str | None = Field(default=None, description="Runtime service account "
                                         "(email, or an account ID in the project; default "

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 TARGET = "cloud-run"
 PORT = 8080
 HEC_TOKEN_ENV = "KEPLER_SPLUNK__HEC_TOKEN"  # noqa: S105 - a variable name
+#: The model server's worker processes (``serve.workers``), set from the instance's CPUs.
+WORKERS_ENV = "KEPLER_SERVE__WORKERS"
 #: Options besides the ``gcp`` section's fields.
 OPTIONS = ("image", "canary", "port", "build_options")
 _MEMORY_STEPS_MI = (512, 1024, 2048, 4096, 8192, 16384, 32768)
@@ -70,6 +72,15 @@ def cpu_for(memory: str) -> str:
     if mib <= 8192:
         return "2"
     return "4" if mib <= 16384 else "8"
+
+
+def workers_for(cpu: str, workers: int | str = "auto") -> int:
+    """Model-server workers for an instance of ``cpu`` (``'2'``, ``'0.5'``, ``'500m'``): one per
+    whole CPU, at least 1, unless ``workers`` names a number."""
+    if workers != "auto":
+        return int(workers)
+    cpus = float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)
+    return max(1, int(cpus))
 
 
 def _short(name: str) -> str:
@@ -142,11 +153,15 @@ class CloudRunDeployer:
                        "kepler-env": slug(self.env)})
         return labels
 
-    def container_env(self, settings: GcpSettings) -> builtins.list[dict[str, Any]]:
-        """The container's environment: plain values, and secrets as Secret Manager
-        references (``value_source.secret_key_ref``), never as values."""
+    def container_env(self, settings: GcpSettings,
+                      cpu: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The container's environment: plain values, the server's workers for ``cpu`` (unless
+        ``env_vars`` sets them), and secrets as Secret Manager references
+        (``value_source.secret_key_ref``), never as values."""
         env: builtins.list[dict[str, Any]] = [{"name": "KEPLER_ENV", "value": self.env}]
         env += [{"name": k, "value": str(v)} for k, v in sorted(settings.env_vars.items())]
+        if cpu is not None and WORKERS_ENV not in settings.env_vars:
+            env.append({"name": WORKERS_ENV, "value": str(workers_for(cpu, settings.workers))})
         secret_env = dict(settings.secret_env)
         if settings.hec_token_secret:
             secret_env.setdefault(HEC_TOKEN_ENV, settings.hec_token_secret)
@@ -190,7 +205,7 @@ class CloudRunDeployer:
                     "ports": [{"name": "http1", "container_port": port}],
                     "resources": {"limits": {"cpu": cpu, "memory": memory},
                                   "cpu_idle": settings.cpu_idle, "startup_cpu_boost": True},
-                    "env": self.container_env(settings),
+                    "env": self.container_env(settings, cpu),
                     "startup_probe": {"http_get": {"path": "/ready"}, "period_seconds": 5,
                                       "timeout_seconds": 4, "failure_threshold": 60},
                     "liveness_probe": {"http_get": {"path": "/health"}, "period_seconds": 30,

@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import random
@@ -142,7 +143,15 @@ def _ssl_verify(conn: SplunkConnection) -> ssl.SSLContext | bool:
     verify = conn.verify if conn.hec_verify is None else conn.hec_verify
     if not verify:
         return False
-    return ssl.create_default_context(cafile=conn.hec_ca_file or conn.ca_file)
+    return _ssl_context(conn.hec_ca_file or conn.ca_file)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(cafile: str | None) -> ssl.SSLContext:
+    """One context per CA file for the process: loading the system's certificates takes tens
+    of milliseconds, holding the interpreter, and a server logging predictions writes every
+    second."""
+    return ssl.create_default_context(cafile=cafile)
 
 
 @dataclass

@@ -118,3 +118,35 @@ def test_a_server_that_cannot_start_reports_its_log(project, tmp_path):
         kp.deploy.to_local(str(broken))
 
 
+
+
+def test_workers_option_starts_the_server_with_that_many_workers(local_project, kepler_cli):
+    created = kepler_cli("deploy", "pump-failure", "--target", "local", "-o", "workers=2",
+                         "--json")
+    assert created.code == 0, created.err
+    deployment = json.loads(created.out)
+    pid, url = deployment["details"]["pid"], deployment["url"]
+    workers = {int(p) for task in Path(f"/proc/{pid}/task").iterdir()
+               for p in (task / "children").read_text().split()}
+    assert len(workers) >= 2  # two workers (and multiprocessing's resource tracker)
+    logged = "\n".join(kp.deploy.logs("pump-failure"))
+    assert "--workers 2" in logged and "2 worker processes" in logged
+    body = json.dumps({"instances": [instance(), instance(temperature=80.0)]}).encode()
+    for _ in range(6):  # a fresh connection each time
+        request = urllib.request.Request(f"{url}/predict", data=body, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            assert reply.status == 200
+    with urllib.request.urlopen(f"{url}/metadata", timeout=10) as reply:
+        serving = json.loads(reply.read())["serving"]
+    assert serving["workers"] == 2 and serving["worker"] in workers
+    assert serving["requests"] == 6 and serving["rows"] == 12  # totals across the workers
+    assert kepler_cli("deploy", "delete", "pump-failure").code == 0
+    assert not any(_pid_alive(p) for p in {pid, *workers})
+
+
+def test_workers_option_must_be_a_count(local_project):
+    from kepler.api import DeploymentError
+
+    with pytest.raises(DeploymentError, match="workers="):
+        kp.deploy.to_local("pump-failure", workers="many")

@@ -10,7 +10,8 @@ answers, and records the deployment in the project's state folder::
 The server runs in the project folder with the project's configuration (``serve:``,
 ``splunk:``), so prediction logging and API keys work as configured. Options (``-o KEY=VALUE``):
 ``port`` (default: a free one), ``host`` (default 127.0.0.1), ``timeout`` (seconds to wait for
-readiness, default 120), ``api_key``, ``api_key_env`` (name of a variable holding it), and any
+readiness, default 120), ``api_key``, ``api_key_env`` (name of a variable holding it),
+``workers`` (worker processes, ``--workers N`` of the server; default ``serve.workers``), and any
 field of the ``serve`` section (``log_to_splunk=true``, ``index=ml_predictions``...), passed to
 the server as ``KEPLER_SERVE__<FIELD>``.
 """
@@ -307,8 +308,11 @@ class LocalDeployer:
                                       "set.", hint=f"export {api_key_env}=... first.")
         if api_key:
             env["KEPLER_SERVE__API_KEY"] = str(api_key)
+        workers = _workers(options.get("workers"))
         unknown = []
         for key, value in options.items():
+            if key == "workers":
+                continue  # the server's --workers
             if key in ServeSettings.model_fields and key not in ("host", "port", "api_key"):
                 env[f"KEPLER_SERVE__{key.upper()}"] = json.dumps(value) if isinstance(
                     value, bool | list | dict) else str(value)
@@ -322,7 +326,7 @@ class LocalDeployer:
         self.folder.mkdir(parents=True, exist_ok=True)
         log_path = self._log_path(name)
         command = [sys.executable, "-m", "kepler_serve", str(folder), "--host", host,
-                   "--port", str(port)]
+                   "--port", str(port)] + (["--workers", str(workers)] if workers else [])
         with log_path.open("ab") as log_file:
             log_file.write(f"--- {_now()} starting: {' '.join(command)}\n".encode())
             log_file.flush()
@@ -409,3 +413,14 @@ class LocalDeployer:
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+
+
+def _workers(value: Any) -> int | None:
+    """The ``workers`` option as the server's ``--workers`` (None: ``serve.workers`` applies)."""
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise DeploymentError(f"workers={value!r} is not a number of worker processes.",
+                              hint="Give a whole number from 1 to 64, e.g. -o workers=2.")
+    return int(text)

@@ -15,39 +15,73 @@ is still queued, within a deadline.
 
 from __future__ import annotations
 
+import collections
 import datetime as _dt
+import itertools
 import logging
-import queue
+import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from . import counters
+from .logproc import ProcessWriter, WriterProcessError
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class LogStats:
-    """Counters shown in ``/metadata`` (``prediction_log``)."""
+def _figure(index: int) -> Any:
+    """A LogStats number stored in its counters slot (see :mod:`kepler_serve.counters`)."""
 
-    queued: int = 0
-    sent: int = 0
-    spooled: int = 0
-    failed: int = 0
-    dropped: int = 0
-    writes: int = 0
-    last_error: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    def get(self: LogStats) -> int:
+        return int(self.slot.values[index])
+
+    def put(self: LogStats, value: int) -> None:
+        self.slot.values[index] = value
+
+    return property(get, put)
+
+
+class LogStats:
+    """Counters shown in ``/metadata`` (``prediction_log``). The numbers live in a counters
+    slot, so that with ``serve.workers`` > 1 every worker's figures add up in ``/metadata``;
+    each one is written only by this log (the request side under its lock, the rest by its
+    writer thread)."""
+
+    queued = _figure(counters.LOG_QUEUED)
+    sent = _figure(counters.LOG_SENT)
+    spooled = _figure(counters.LOG_SPOOLED)
+    failed = _figure(counters.LOG_FAILED)
+    dropped = _figure(counters.LOG_DROPPED)
+    writes = _figure(counters.LOG_WRITES)
+    retrying = _figure(counters.LOG_RETRYING)
+
+    def __init__(self, slot: counters.Slot | None = None) -> None:
+        self.slot = slot if slot is not None else counters.claim()
+        self.last_error: str | None = None
+        self.extra: dict[str, Any] = {}
 
     def as_dict(self) -> dict[str, Any]:
         return {"queued": self.queued, "sent": self.sent, "spooled": self.spooled,
                 "failed": self.failed, "dropped": self.dropped, "writes": self.writes,
-                "last_error": self.last_error, **self.extra}
+                "retrying": self.retrying, "last_error": self.last_error, **self.extra}
 
 
+#: Longest the writer thread keeps the interpreter while a request waits for it (seconds).
+SWITCH_INTERVAL = 0.005
 #: Longest wait before writing again to a sink that raised (seconds).
 MAX_BACKOFF = 30.0
+
+
+def _event_value(value: Any) -> Any:
+    """A feature's value as an event carries it: datetimes as ISO text, NaN as missing."""
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 @dataclass
@@ -69,15 +103,21 @@ class PredictionLog:
 
     def __init__(self, *, model: str, version: Any, writer: Any,
                  options: dict[str, Any] | None = None, capacity: int = 50_000,
-                 batch: int = 5_000, interval: float = 1.0) -> None:
+                 batch: int = 5_000, interval: float = 1.0, plain_rows: bool = False) -> None:
+        """``plain_rows``: the submitted rows hold only JSON values (no datetimes, no NaN), as
+        the server's validated requests of a model without datetime features do, so events
+        take them as they are."""
         self.model = model
+        self._plain_rows = plain_rows
         self.version = None if version is None else str(version)
         self.options = dict(options or {})
         self.capacity = capacity
         self.batch = batch
         self.interval = interval
         self.stats = LogStats()
-        self._queue: queue.Queue[_Item] = queue.Queue()
+        #: Appended by requests, popped by the writer: deque's ends are thread-safe, so a
+        #: request pays one append (a queue.Queue adds a lock and a condition per put).
+        self._queue: collections.deque[_Item] = collections.deque()
         self._pending = 0  # predictions queued, not yet taken (the capacity is counted in rows)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -85,6 +125,13 @@ class PredictionLog:
         self._retry: list[_Item] = []  # taken, not yet written: the sink raised
         self._failures = 0
         self._next_try = 0.0
+        #: Batch ids: a random prefix per process, then a counter (12 hex digits, unique
+        #: across workers and restarts without a system call per request).
+        self._batch_ids = (f"{prefix}{n:06x}" for prefix in [uuid.uuid4().hex[:6]]
+                           for n in itertools.count(1))
+        # This thread's Python work runs between requests: hand the interpreter back to the
+        # event loop within SWITCH_INTERVAL (CPython's default, 5 ms, shows in tail latency).
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._run, name="kepler-prediction-log",
                                         daemon=True)
         self._thread.start()
@@ -95,14 +142,15 @@ class PredictionLog:
                confidence: list[float] | None, latency_ms: float) -> bool:
         """Queue one request's predictions; False (and counted as dropped) when full."""
         count = len(predictions)
+        figures = self.stats.slot.values  # straight into the slot: no property on this path
         with self._lock:
             if self._stop.is_set() or self._pending + count > self.capacity:
-                self.stats.dropped += count
+                figures[counters.LOG_DROPPED] += count
                 return False
             self._pending += count
-            self.stats.queued += count
-        self._queue.put_nowait(_Item(rows, predictions, confidence, latency_ms, time.time(),
-                                     uuid.uuid4().hex[:12]))
+            figures[counters.LOG_QUEUED] += count
+        self._queue.append(_Item(rows, predictions, confidence, latency_ms, time.time(),
+                                 next(self._batch_ids)))
         return True
 
     # --- the writer thread ------------------------------------------------------------------
@@ -114,8 +162,8 @@ class PredictionLog:
         rows = sum(len(i.predictions) for i in items)
         while rows < self.batch:
             try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
+                item = self._queue.popleft()
+            except IndexError:
                 break
             items.append(item)
             rows += len(item.predictions)
@@ -126,6 +174,7 @@ class PredictionLog:
             self._pending -= sum(len(i.predictions) for i in items)
 
     def _run(self) -> None:
+        self._frame([])  # pandas imported now, not under the first load of predictions
         while not self._stop.wait(self.interval):
             self._drain(deadline=None)
 
@@ -147,25 +196,28 @@ class PredictionLog:
                     return
                 time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
                 continue
-            if deadline is None and self._queue.qsize() == 0:
-                return
+            if deadline is None and sum(len(i.predictions) for i in items) < self.batch:
+                return  # caught up: the next tick takes what arrives meanwhile, in one write
 
     def _write(self, items: list[_Item]) -> bool:
         """Write ``items`` through the sink; False (they are kept) when it raised."""
         count = sum(len(i.predictions) for i in items)
         try:
-            report = self._writer(self._frame(items), **self.options)
+            if isinstance(self._writer, ProcessWriter):
+                report = self._writer.write_items(items)
+            else:
+                report = self._writer(self._frame(items), **self.options)
         except Exception as exc:  # never let the log take the server down
             self._failures += 1
             self._next_try = time.monotonic() + min(MAX_BACKOFF,
                                                     self.interval * 2 ** self._failures)
             self.stats.last_error = f"{type(exc).__name__}: {exc}"
-            self.stats.extra["retrying"] = count
+            self.stats.retrying = count
             log.warning("prediction log: %d prediction(s) not written yet (will retry): %s",
                         count, self.stats.last_error)
             return False
         self._failures = 0
-        self.stats.extra["retrying"] = 0
+        self.stats.retrying = 0
         self._done(items)
         self.stats.writes += 1
         self.stats.sent += int(getattr(report, "sent", count))
@@ -178,19 +230,8 @@ class PredictionLog:
         return True
 
     def _frame(self, items: list[_Item]) -> Any:
-        import pandas as pd
-
-        from .events import prediction_frame
-
-        frames = []
-        for item in items:
-            rows = [{k: (v.isoformat() if isinstance(v, _dt.datetime) else v)
-                     for k, v in row.items()} for row in item.rows]
-            frames.append(prediction_frame(
-                rows, item.predictions, model=self.model, version=self.version,
-                latency_ms=item.latency_ms, probabilities=item.confidence,
-                time=[item.time] * len(item.predictions), batch_id=item.batch_id))
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return event_frame(items, model=self.model, version=self.version,
+                           plain_rows=self._plain_rows)
 
     # --- shutdown ---------------------------------------------------------------------------
 
@@ -218,6 +259,47 @@ class PredictionLog:
             self.stats.dropped += lost
             log.warning("prediction log: %d prediction(s) still queued at shutdown were dropped",
                         lost)
+        if isinstance(self._writer, ProcessWriter):
+            self._writer.close()
+
+
+def event_frame(items: list[_Item], *, model: str, version: str | None,
+            plain_rows: bool) -> Any:
+    """The events of ``items`` as one frame (the columns of
+    :func:`kepler_serve.events.prediction_frame`), built from plain lists in one pass: a
+    frame per request (then a concat) cost more than scoring them."""
+    import pandas as pd
+
+    features: list[dict[str, Any]] = []
+    predictions: list[Any] = []
+    confidence: list[float | None] = []
+    latency: list[float] = []
+    times: list[float] = []
+    batch_ids: list[str] = []
+    for item in items:
+        count = len(item.predictions)
+        if plain_rows:  # validated JSON: already what an event carries
+            features.extend(item.rows)
+        else:
+            features.extend({k: _event_value(v) for k, v in row.items()}
+                            for row in item.rows)
+        predictions.extend(p.item() if hasattr(p, "item") else p for p in item.predictions)
+        if item.confidence is None:
+            confidence.extend([None] * count)
+        else:
+            confidence.extend(float(p) for p in item.confidence)
+        latency.extend([float(item.latency_ms)] * count)
+        times.extend([item.time] * count)
+        batch_ids.extend([item.batch_id] * count)
+    columns: dict[str, Any] = {
+        "model": [model] * len(predictions),
+        "model_version": [version] * len(predictions),
+        "prediction": predictions, "features": features, "batch_id": batch_ids}
+    if any(p is not None for p in confidence):
+        columns["probability"] = confidence
+    columns["latency_ms"] = latency
+    columns["_time"] = times
+    return pd.DataFrame(columns)
 
 
 def from_settings(settings: Any, model: Any, *, config: Any = None) -> PredictionLog | None:
@@ -230,14 +312,40 @@ def from_settings(settings: Any, model: Any, *, config: Any = None) -> Predictio
     from kepler.api import load_config, sink
 
     name, options = chosen
-    config = config if config is not None else load_config()
+    given = config is not None
+    config = config if given else load_config()
     target = sink(name, config=config)
     if settings.log_to_splunk:
         _check_hec_token(config, settings.connection)
-    log.info("prediction log: sink %s", name)
-    return PredictionLog(model=model.name, version=model.version, writer=target.write,
+    plain_rows = all(f.kind != "datetime" for f in model.schema)
+    writer: Any = target.write
+    if settings.log_writer == "process" and not given:
+        writer = _process_writer(name, options, model, plain_rows) or writer
+    log.info("prediction log: sink %s, written from %s", name,
+             "a process of its own" if isinstance(writer, ProcessWriter) else "a thread")
+    return PredictionLog(model=model.name, version=model.version, writer=writer,
                          options=options, capacity=settings.log_queue,
-                         batch=settings.log_batch, interval=settings.log_interval)
+                         batch=settings.log_batch, interval=settings.log_interval,
+                         plain_rows=plain_rows)
+
+
+def _process_writer(name: str, options: dict[str, Any], model: Any,
+                    plain_rows: bool) -> ProcessWriter | None:
+    """The sink in a child process, when the child can build it: an installed plugin's sink
+    (one registered at run time exists only here); else None, and a thread writes."""
+    from kepler.api import SinkSpec, find_record
+
+    record = find_record(SinkSpec, name)
+    if record is None or not record.distribution:
+        return None
+    try:
+        return ProcessWriter(name, options, model=model.name,
+                             version=None if model.version is None else str(model.version),
+                             plain_rows=plain_rows)
+    except WriterProcessError as exc:
+        log.warning("prediction log: writing from a thread, as the writer process could not "
+                    "start: %s", exc)
+        return None
 
 
 def _check_hec_token(config: Any, connection: str | None) -> None:

@@ -136,9 +136,11 @@ WORKER_SETTINGS = "KEPLER_SERVE_WORKER_SETTINGS"
 def _run_workers(model: Any, settings: Any, *, host: str, port: int, log_level: str,
                  announce: Any) -> None:
     """uvicorn's supervisor and ``serve.workers`` processes sharing one listening socket. Each
-    worker loads the model and builds its own app, prediction log and counters: every
-    prediction is logged once, by the worker that scored it; ``/metadata`` counts the requests
-    of the worker that answers (it names its ``worker`` pid)."""
+    worker loads the model and builds its own app and prediction log: every prediction is logged
+    once, by the worker that scored it. The counters live in a file of slots every worker maps
+    (:mod:`kepler_serve.counters`, in a temporary folder removed at exit), so ``/metadata`` from
+    any worker reports the totals, ``per_worker`` by pid, and names the ``worker`` that
+    answered."""
     import orjson
     from kepler.api import ConfigError
     from uvicorn.supervisors import Multiprocess
@@ -154,17 +156,40 @@ def _run_workers(model: Any, settings: Any, *, host: str, port: int, log_level: 
         dumped["api_key"] = settings.api_key.get_secret_value()
     os.environ[WORKER_MODEL] = str(path)
     os.environ[WORKER_SETTINGS] = orjson.dumps(dumped).decode()
-    _announce(model, Scorer(model, fast=settings.fast_path), settings, host, port, announce)
+    _announce(model, Scorer(model, fast=settings.fast_path, compiler=settings.compiler),
+              settings, host, port, announce)
     config = _uvicorn_config("kepler_serve.server:worker_app", settings, host=host, port=port,
                              log_level=log_level, factory=True, workers=settings.workers)
     sock = config.bind_socket()
     # uvicorn before 0.51 takes the worker's target; later ones build each worker's server
     import inspect
 
-    if "target" in inspect.signature(Multiprocess).parameters:
-        Multiprocess(config, target=_Server(config).run, sockets=[sock]).run()
-    else:
-        Multiprocess(config, sockets=[sock]).run()
+    with _shared_counters(settings.workers):
+        if "target" in inspect.signature(Multiprocess).parameters:
+            Multiprocess(config, target=_Server(config).run, sockets=[sock]).run()
+        else:
+            Multiprocess(config, sockets=[sock]).run()
+
+
+@contextlib.contextmanager
+def _shared_counters(workers: int) -> Iterator[Path]:
+    """The workers' counters file, named to them by ``$KEPLER_SERVE_COUNTERS``: eight slots a
+    worker (each claims two, a restarted one two more) and eight spare; removed at exit."""
+    import tempfile
+
+    from .counters import COUNTERS_ENV, create_board
+
+    with tempfile.TemporaryDirectory(prefix="kepler-serve-counters-") as folder:
+        path = create_board(Path(folder) / "counters", slots=8 * workers + 8)
+        previous = os.environ.get(COUNTERS_ENV)
+        os.environ[COUNTERS_ENV] = str(path)
+        try:
+            yield path
+        finally:
+            if previous is None:
+                os.environ.pop(COUNTERS_ENV, None)
+            else:
+                os.environ[COUNTERS_ENV] = previous
 
 
 def worker_app() -> Any:

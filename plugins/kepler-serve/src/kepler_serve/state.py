@@ -1,11 +1,16 @@
 """What the routes share: :class:`ServerState` (the model, its scorer and input shapes, the
-prediction log, counters) and :func:`score`, the one way a route scores records."""
+prediction log, counters) and :func:`score`, the one way a route scores records.
+
+The request and row counters live in a :mod:`~kepler_serve.counters` slot: with
+``serve.workers`` > 1 in the file every worker maps, so ``/metadata`` reports totals across
+workers (:meth:`ServerState.counts`)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from . import counters
 from .engine import Scorer, Scores
 from .inputs import InputSpec
 from .tolerance import Tolerance
@@ -28,8 +33,30 @@ class ServerState:
         self.prediction_log = prediction_log
         self.ready = True
         self.started = time.time()
-        self.requests = 0
-        self.rows = 0
+        self.counters = counters.claim()
+        self._figures = self.counters.values  # what score() stores into, per request
+
+    @property
+    def requests(self) -> int:
+        """Requests scored by this process (``counts()`` has the totals across workers)."""
+        return int(self._figures[counters.REQUESTS])
+
+    @property
+    def rows(self) -> int:
+        """Rows scored by this process."""
+        return int(self._figures[counters.ROWS])
+
+    def counts(self) -> tuple[dict[str, int], dict[int, dict[str, int]]]:
+        """The counters summed over every worker, and by worker pid: with workers, every slot
+        of the shared file (a dead worker's counts included); in one process, this state's slot
+        and its prediction log's."""
+        if self.counters.shared:
+            return counters.totals(self.counters.board.slots())
+        slots = [self.counters]
+        log_slot = getattr(getattr(self.prediction_log, "stats", None), "slot", None)
+        if log_slot is not None:
+            slots.append(log_slot)
+        return counters.totals(slots)
 
     def input_stats(self) -> dict[str, Any]:
         """How requests are validated, and the unseen categories scored so far by feature."""
@@ -64,8 +91,9 @@ async def score(state: ServerState, rows: list[dict[str, Any]],
         import anyio
 
         scores = await anyio.to_thread.run_sync(state.scorer.score, rows)
-    state.requests += 1
-    state.rows += len(rows)
+    figures = state._figures
+    figures[counters.REQUESTS] += 1
+    figures[counters.ROWS] += len(rows)
     if state.prediction_log is not None:
         state.prediction_log.submit(rows, scores.predictions, scores.confidence(),
                                     scores.seconds * 1000)
