@@ -186,7 +186,9 @@ def bench(session: nox.Session) -> None:
     session.install(TORCH_PIN)  # for torch_training.py; before kepler-torch asks for torch
     install_monorepo(session)
     session.install("mlflow>=2.17")  # serving.py's baseline; only ever installed here
+    # serving_limit.py's XGBoost model and its ONNX export (it also needs wrk: apt-get install wrk)
+    session.install("xgboost-cpu>=2", "onnxmltools>=1.12")
     for script in ("startup.py", "splunk_extract.py", "training.py", "env_create.py",
                    "torch_training.py", "keras_training.py", "serving.py", "edge.py",
-                   "per_group.py", "boundaries.py"):
+                   "per_group.py", "serving_limit.py", "boundaries.py"):
         session.run("python", str(ROOT / "benchmarks" / script), *session.posargs)

@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from . import routes_meta, routes_oip, routes_predict
+from .accesslog import fast_handler
 from .engine import Scorer
 from .inputs import InputError, clean_errors, error
 from .responses import ERRORS, JSON, json_response
@@ -147,7 +148,11 @@ class Guard:
                 }
                 if UNSEEN_KEY in scope:  # set by a scoring route: categories never trained on
                     line["unseen_categories"] = scope[UNSEEN_KEY]
-                access_log.info("%s", orjson.dumps(line).decode())
+                handler = fast_handler(access_log)
+                if handler is not None:  # the server's own handler: no record, one buffer
+                    handler.write_line(orjson.dumps(line))
+                else:
+                    access_log.info("%s", orjson.dumps(line).decode())
 
 
 # --- the app ----------------------------------------------------------------------------------

@@ -70,7 +70,9 @@ def _access_logging(enabled: bool) -> None:
     logger.propagate = False
     logger.setLevel(logging.INFO if enabled else logging.WARNING)
     if enabled and not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        from .accesslog import AccessLogHandler
+
+        handler = AccessLogHandler(sys.stderr)  # batched writes: one system call per batch
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
 
