@@ -31,7 +31,7 @@ def test_light_traffic_is_written_at_once_a_burst_in_batches():
     assert stream.writes < 100  # batched
     time.sleep(0.5)  # the timer writes what waits
     lines = stream.getvalue().splitlines()
-    assert lines == ['{"n":%d}' % i for i in range(1000)]
+    assert lines == [f'{{"n":{i}}}' for i in range(1000)]
 
 
 def test_the_server_writes_straight_only_to_its_own_sole_handler():

@@ -189,6 +189,7 @@ def _lifespan(state: ServerState) -> Callable[[FastAPI], Any]:
         gc.collect()
         gc.freeze()
         yield
+        gc.unfreeze()  # an app stopped in a process that goes on (tests, notebooks)
         state.ready = False
         if state.prediction_log is not None:
             import anyio
