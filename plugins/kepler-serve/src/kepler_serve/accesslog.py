@@ -12,6 +12,7 @@ line is written at once; under load lines reach the stream together, within ``in
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import threading
 import time
@@ -71,7 +72,9 @@ class AccessLogHandler(logging.Handler):
         if not lines:
             return
         data = b"\n".join(lines) + b"\n"
-        with contextlib_suppress():
+        # a closed or broken stderr must not fail a request (the lines are lost, as logging's
+        # own handlers lose them)
+        with contextlib.suppress(OSError, ValueError):
             buffer: Any = getattr(self.stream, "buffer", None)
             if buffer is not None:
                 buffer.write(data)
@@ -84,14 +87,6 @@ class AccessLogHandler(logging.Handler):
             time.sleep(self.interval)
             if self._lines:
                 self.flush()
-
-
-def contextlib_suppress() -> Any:
-    """A closed or broken stderr must not fail a request (the line is lost, as logging's
-    own handlers lose it)."""
-    import contextlib
-
-    return contextlib.suppress(OSError, ValueError)
 
 
 def fast_handler(logger: logging.Logger) -> AccessLogHandler | None:

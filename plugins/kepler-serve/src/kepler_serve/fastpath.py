@@ -136,7 +136,7 @@ def candidates(model: Any, choice: str = "auto") -> list[Candidate]:
     ``format``."""
     from kepler.api import CompilerSpec, ConfigError, import_string, records
 
-    compilers = sorted(records(CompilerSpec), key=lambda record: -record.priority)
+    compilers = records(CompilerSpec)
     if choice not in ("auto", "format", *(r.name for r in compilers)):
         raise ConfigError(f"serve.compiler {choice!r} is not an installed compiler.",
                           hint="Use auto, format, or one of: "
@@ -145,11 +145,11 @@ def candidates(model: Any, choice: str = "auto") -> list[Candidate]:
     fmt = model.manifest.format.name
     chosen = [r for r in compilers if choice in ("auto", r.name)
               and (not r.formats or fmt in r.formats)] if choice != "format" else []
-    own = Candidate(FORMAT, 0.0, lambda m: m.compiled())
-    return ([Candidate(r.name, r.tolerance, _builder(import_string, r.target))
-             for r in chosen if r.priority > 0] + [own]
-            + [Candidate(r.name, r.tolerance, _builder(import_string, r.target))
-               for r in chosen if r.priority <= 0])
+    ranked = [(0, Candidate(FORMAT, 0.0, lambda m: m.compiled()))]
+    ranked += [(r.priority, Candidate(r.name, r.tolerance, _builder(import_string, r.target)))
+               for r in chosen]
+    # a stable sort: the format's own, listed first, stays ahead of compilers of priority 0
+    return [candidate for _, candidate in sorted(ranked, key=lambda entry: -entry[0])]
 
 
 def _builder(import_string: Any, target: str) -> Callable[[Any], Any]:

@@ -5,10 +5,12 @@ A request hands its inputs, outputs and latency to :meth:`PredictionLog.submit`,
 them on a bounded queue (``serve.log_queue`` predictions) and returns: it never blocks, never
 raises, and when the queue is full it drops the batch and counts it. One thread takes what is
 queued every ``serve.log_interval`` seconds (at most ``serve.log_batch`` predictions at a time),
-shapes it as prediction events (:func:`kepler_serve.events.prediction_frame`) and writes it
-through the sink named by ``serve.log_sink`` (``kepler.api.sink``; ``serve.log_to_splunk`` is
-the ``splunk-hec`` shorthand, whose writer retries and spools to disk while Splunk is
-unreachable). A sink that raises loses nothing: the batch stays queued (it still counts
+shapes it as prediction events (:func:`event_frame`, the columns of
+:func:`kepler_serve.events.prediction_frame`) and writes it through the sink named by
+``serve.log_sink`` (``kepler.api.sink``; ``serve.log_to_splunk`` is the ``splunk-hec``
+shorthand, whose writer retries and spools to disk while Splunk is unreachable); an installed
+sink is written from a child process (:mod:`kepler_serve.logproc`). A sink that raises loses
+nothing: the batch stays queued (it still counts
 against the bound) and is written again after a back-off. On shutdown, :meth:`close` sends what
 is still queued, within a deadline.
 """
@@ -19,7 +21,6 @@ import collections
 import datetime as _dt
 import itertools
 import logging
-import sys
 import threading
 import time
 import uuid
@@ -69,8 +70,6 @@ class LogStats:
                 "retrying": self.retrying, "last_error": self.last_error, **self.extra}
 
 
-#: Longest the writer thread keeps the interpreter while a request waits for it (seconds).
-SWITCH_INTERVAL = 0.005
 #: Longest wait before writing again to a sink that raised (seconds).
 MAX_BACKOFF = 30.0
 
@@ -127,11 +126,8 @@ class PredictionLog:
         self._next_try = 0.0
         #: Batch ids: a random prefix per process, then a counter (12 hex digits, unique
         #: across workers and restarts without a system call per request).
-        self._batch_ids = (f"{prefix}{n:06x}" for prefix in [uuid.uuid4().hex[:6]]
-                           for n in itertools.count(1))
-        # This thread's Python work runs between requests: hand the interpreter back to the
-        # event loop within SWITCH_INTERVAL (CPython's default, 5 ms, shows in tail latency).
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self._batch_prefix = uuid.uuid4().hex[:6]
+        self._batch_count = itertools.count(1)  # next() on a count is atomic: any thread
         self._thread = threading.Thread(target=self._run, name="kepler-prediction-log",
                                         daemon=True)
         self._thread.start()
@@ -150,7 +146,7 @@ class PredictionLog:
             self._pending += count
             figures[counters.LOG_QUEUED] += count
         self._queue.append(_Item(rows, predictions, confidence, latency_ms, time.time(),
-                                 next(self._batch_ids)))
+                                 f"{self._batch_prefix}{next(self._batch_count):06x}"))
         return True
 
     # --- the writer thread ------------------------------------------------------------------
@@ -174,7 +170,8 @@ class PredictionLog:
             self._pending -= sum(len(i.predictions) for i in items)
 
     def _run(self) -> None:
-        self._frame([])  # pandas imported now, not under the first load of predictions
+        if not isinstance(self._writer, ProcessWriter):  # else the child shapes the events
+            self._frame([])  # pandas imported now, not under the first load of predictions
         while not self._stop.wait(self.interval):
             self._drain(deadline=None)
 
