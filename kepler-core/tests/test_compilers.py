@@ -35,3 +35,28 @@ def test_a_compiler_needs_a_target():
     with pytest.raises(TypeError):
         CompilerSpec(name="nothing")  # type: ignore[call-arg]
     assert CompilerSpec(name="x", target="m:f").priority == 10  # before the format's own (0)
+
+
+def test_numeric_records_are_a_list_of_dicts_with_their_matrix() -> None:
+    """Plugin API 1.8: what a server hands a compiled scorer after decoding column by column;
+    a scorer that ignores the type sees plain records."""
+    import pickle
+
+    from kepler.api import PLUGIN_API_VERSION, NumericRecords
+
+    rows = [{"a": 1.0, "b": 2.0}, {"a": 3.0, "b": 4.0}]
+    # a server's matrix is a float64 NumPy array; core itself does not depend on NumPy
+    records = NumericRecords(rows, ["a", "b"], _Matrix([[1.0, 2.0], [3.0, 4.0]]))
+    assert isinstance(records, list) and records == rows and len(records) == 2
+    assert records.features == ("a", "b") and records.matrix[1, 0] == 3.0
+    assert [row["b"] for row in records] == [2.0, 4.0]
+    assert pickle.loads(pickle.dumps(list(records))) == rows
+    assert tuple(int(part) for part in PLUGIN_API_VERSION.split(".")) >= (1, 8)
+
+
+class _Matrix(list):
+    def __getitem__(self, index):
+        if isinstance(index, tuple):
+            row, column = index
+            return list.__getitem__(self, row)[column]
+        return list.__getitem__(self, index)

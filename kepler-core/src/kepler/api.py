@@ -37,7 +37,8 @@ The names, by what they are for:
   (:func:`docker_answers`, :func:`run_docker`);
 - plugins: :func:`records`, :func:`find_record`, :func:`fire`, :func:`list_plugins`;
 - compilers for serving (plugin API 1.7): :class:`CompilerSpec` records, whose targets return a
-  :class:`CompiledPredictor` checked within the record's ``tolerance``;
+  :class:`CompiledPredictor` checked within the record's ``tolerance``; records decoded column
+  by column arrive as :class:`NumericRecords` (plugin API 1.8);
 - executors (plugin API 1.5): :class:`Executor`, :class:`LocalExecutor`, :class:`TaskResult`,
   :func:`executor` (one by name or address), :func:`using_executor`, :func:`run_task`,
   :func:`task_labels`, :func:`caller_context`, :func:`executor_failures`;
@@ -256,6 +257,9 @@ if TYPE_CHECKING:
         Executor as Executor,
     )
     from .protocols import (
+        NumericRecords as NumericRecords,
+    )
+    from .protocols import (
         Predictor as Predictor,
     )
     from .protocols import (
@@ -335,8 +339,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "reset_plugins": ("kepler.plugins", "reset"),
     "create_project": ("kepler.project", "create_project"),
     **{name: ("kepler.protocols", name) for name in (
-        "CompiledPredictor", "Connector", "Deployer", "EnvManager", "Executor", "Predictor", "Sink",
-        "Trainer")},
+        "CompiledPredictor", "Connector", "Deployer", "EnvManager", "Executor", "NumericRecords",
+        "Predictor", "Sink", "Trainer")},
     "check_model_name": ("kepler.registry", "check_name"),
     "list_models": ("kepler.registry", "list_models"),
     "load_model": ("kepler.registry", "load"),

@@ -58,8 +58,9 @@ PROJECT_NAME = "kepler"
 #: connectors and sinks used by core (``read_data``, ``write_results``); 1.4 IPython magics
 #: (``kepler_magics``) and a trainer's ``signature``; 1.5 executors (``kepler_executors``); 1.6
 #: the deploy shortcut (``deploy_to``, ``plan_deploy``, ``DeploymentExistsError``); 1.7 model
-#: compilers for serving (``kepler_compilers``).
-PLUGIN_API_VERSION = "1.7"
+#: compilers for serving (``kepler_compilers``); 1.8 ``NumericRecords`` (validated records with
+#: their float64 matrix, for compiled scorers).
+PLUGIN_API_VERSION = "1.8"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

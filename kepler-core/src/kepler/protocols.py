@@ -52,13 +52,39 @@ class Predictor(Protocol):
     def predict(self, data: Any) -> Any: ...
 
 
+class NumericRecords(builtins.list):  # type: ignore[type-arg]
+    """Validated records (``list[dict]``) that also carry their values as one float64 matrix,
+    one column per name of ``features`` (plugin API 1.8).
+
+    A model server that decoded an all-numeric request column by column hands its records over
+    in this shape, so a compiled scorer can feed ``matrix`` to its engine in one conversion
+    instead of reading 10,000 dict values back out of 1,000 records. A scorer that does not
+    know the type sees a plain list of dicts; one that does must check ``features`` against its
+    own input order before it uses ``matrix``.
+
+    >>> import numpy as np
+    >>> rows = NumericRecords([{"a": 1.0, "b": 2.0}], ("a", "b"), np.array([[1.0, 2.0]]))
+    >>> rows[0]["b"], rows.matrix[0, 1], rows.features
+    (2.0, 2.0, ('a', 'b'))
+    """
+
+    __slots__ = ("features", "matrix")
+
+    def __init__(self, rows: Iterable[dict[str, Any]], features: Sequence[str],
+                 matrix: Any) -> None:
+        super().__init__(rows)
+        self.features = tuple(features)
+        self.matrix = matrix
+
+
 @runtime_checkable
 class CompiledPredictor(Protocol):
     """What a model format's ``compiled(model)`` returns: a scorer for validated records
     (``list[dict]``, one per row, values already of the feature's kind) that skips the
     framework's per-call overhead. It must give exactly the predictor's answers; a server checks
     that on sample rows before using it and falls back to the predictor otherwise.
-    ``predict_proba`` exists for classifiers, ``score_samples`` for anomaly models."""
+    ``predict_proba`` exists for classifiers, ``score_samples`` for anomaly models. The rows
+    may arrive as :class:`NumericRecords`, whose ``matrix`` a scorer may use instead."""
 
     #: One line for logs and ``/metadata``: what was compiled ("50 trees, one-hot + scaling").
     description: str
