@@ -62,6 +62,37 @@ def test_a_numeric_regressor_one_row_at_a_time() -> None:
     np.testing.assert_allclose(alone, model.predict(records), rtol=1e-5, atol=1e-5)
 
 
+def test_large_numeric_requests_score_from_the_servers_matrix() -> None:
+    """kepler serve decodes a large all-numeric request column by column and hands over
+    NumericRecords; the compiler feeds their matrix as it is, and rows given as plain dicts
+    (with or without nulls) score the same."""
+    from kepler.api import NumericRecords
+    from kepler_edge.compiler import compile_model
+
+    numeric = SENSORS[["temperature", "pressure", "vibration", "rpm", "efficiency", "failure"]]
+    model = train("random_forest", data=numeric.dropna().copy(), n_estimators=10)
+    compiled = compile_model(model)
+    frame = numeric.drop(columns=["failure"]).dropna().head(100).astype(float)
+    rows = frame.to_dict("records")
+    names = [f.name for f in model.schema]
+    records = NumericRecords(rows, names, frame[names].to_numpy())
+    assert compiled._table(records) is records.matrix
+    from_matrix = compiled.predict_and_proba(records)
+    from_rows = compiled.predict_and_proba(list(rows))
+    assert from_matrix[0] == from_rows[0] == model.predict(rows).tolist()
+    np.testing.assert_array_equal(from_matrix[1], from_rows[1])
+    with_null = [dict(row) for row in rows]
+    with_null[3]["pressure"] = None
+    table = compiled._table(with_null)
+    assert np.isnan(table[3][names.index("pressure")])
+    reordered = NumericRecords(rows, names[::-1], frame[names[::-1]].to_numpy())
+    assert compiled._table(reordered) is not reordered.matrix  # not this model's column order
+    with _client(model) as client:
+        reply = client.post("/predict", json={"instances": rows}).json()
+    assert reply["predictions"] == from_rows[0]
+    np.testing.assert_allclose(reply["probabilities"], from_rows[1], atol=1e-7)
+
+
 def test_a_model_onnx_cannot_express_falls_back_with_a_warning(caplog: Any) -> None:
     timed = train("random_forest", n_estimators=10,
                   features=["_time", "pump", "temperature", "pressure", "rpm"])
