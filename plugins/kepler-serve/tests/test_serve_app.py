@@ -28,6 +28,16 @@ def test_predict_gives_predictions_probabilities_model_and_version(client, class
     assert reply.headers["x-request-id"]
 
 
+def test_each_request_gets_its_own_id_and_two_apps_differ(client, classifier):
+    import re
+
+    ids = [client.get("/health").headers["x-request-id"] for _ in range(50)]
+    ids.append(client.post("/predict", json={"instances": [instance()]}).headers["x-request-id"])
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
+    with client_for(classifier) as other:
+        assert other.get("/health").headers["x-request-id"][:8] != ids[0][:8]
+
+
 def test_optional_features_may_be_absent_or_null(client, classifier):
     feature = classifier.schema["flow"]
     assert not feature.required  # the sensor data has gaps in flow
