@@ -146,6 +146,30 @@ def _ssl_verify(conn: SplunkConnection) -> ssl.SSLContext | bool:
     return _ssl_context(conn.hec_ca_file or conn.ca_file)
 
 
+def hec_client(conn: SplunkConnection) -> Any:
+    """An httpx client for ``conn``'s HEC endpoint: its token, TLS settings, timeout and a pool
+    of ``hec_concurrency`` kept-alive connections."""
+    import httpx
+
+    if conn.hec_token is None:
+        from kepler.api import ConfigError
+
+        raise ConfigError(
+            "No HEC token is configured.",
+            hint="kepler secrets set splunk-hec-token, then hec_token: "
+            "${secret:splunk-hec-token} under splunk: in kepler.yml (or "
+            "KEPLER_SPLUNK__HEC_TOKEN).",
+        )
+    headers = {"Authorization": f"Splunk {conn.hec_token.get_secret_value()}",
+               "Content-Type": "application/json"}
+    return httpx.Client(
+        base_url=conn.hec_base_url(), headers=headers, verify=_ssl_verify(conn),
+        timeout=conn.hec_timeout,
+        limits=httpx.Limits(max_connections=conn.hec_concurrency + 1,
+                            max_keepalive_connections=conn.hec_concurrency + 1),
+    )
+
+
 @functools.lru_cache(maxsize=8)
 def _ssl_context(cafile: str | None) -> ssl.SSLContext:
     """One context per CA file for the process: loading the system's certificates takes tens
@@ -168,32 +192,19 @@ class HecWriter:
     def __init__(self, conn: SplunkConnection, *, ack: bool | None = None,
                  on_delivered: Callable[[Batch], None] | None = None,
                  on_undelivered: Callable[[Batch, str], None] | None = None,
-                 on_progress: Callable[[int], None] | None = None) -> None:
-        import httpx
-
-        if conn.hec_token is None:
-            from kepler.api import ConfigError
-
-            raise ConfigError(
-                "No HEC token is configured.",
-                hint="kepler secrets set splunk-hec-token, then hec_token: "
-                "${secret:splunk-hec-token} under splunk: in kepler.yml (or "
-                "KEPLER_SPLUNK__HEC_TOKEN).",
-            )
+                 on_progress: Callable[[int], None] | None = None,
+                 client: Any = None) -> None:
+        """``client``: an HTTP client from :func:`hec_client` that outlives this writer (its
+        kept-alive connections serve consecutive writes); by default the writer opens its own
+        and closes it with :meth:`close`."""
         self.conn = conn
         self.url = conn.hec_base_url()
         self.ack = conn.hec_ack if ack is None else ack
         self.channel = str(uuid.uuid4())
-        headers = {"Authorization": f"Splunk {conn.hec_token.get_secret_value()}",
-                   "Content-Type": "application/json"}
-        if self.ack:
-            headers["X-Splunk-Request-Channel"] = self.channel
-        self.client = httpx.Client(
-            base_url=self.url, headers=headers, verify=_ssl_verify(conn),
-            timeout=conn.hec_timeout,
-            limits=httpx.Limits(max_connections=conn.hec_concurrency + 1,
-                                max_keepalive_connections=conn.hec_concurrency + 1),
-        )
+        #: Per request, so a shared client serves writers of different channels.
+        self._headers = {"X-Splunk-Request-Channel": self.channel} if self.ack else {}
+        self._own_client = client is None
+        self.client = hec_client(conn) if client is None else client
         self.report = WriteReport(ack=self.ack)
         self._lock = threading.Lock()
         self._pending: dict[int, _Pending] = {}
@@ -228,7 +239,8 @@ class HecWriter:
                 future.result()
         finally:
             self._pool.shutdown(wait=True)
-            self.client.close()
+            if self._own_client:
+                self.client.close()
             self.report.seconds = time.perf_counter() - self._started
         if self._stopped is not None:
             self._stopped.report = self.report
@@ -303,7 +315,7 @@ class HecWriter:
         body = gzip.compress(batch.body(), compresslevel=GZIP_LEVEL)
         try:
             response = self.client.post("/services/collector/event", content=body,
-                                        headers={"Content-Encoding": "gzip"})
+                                        headers={**self._headers, "Content-Encoding": "gzip"})
         except httpx.TransportError as exc:
             log.info("HEC request failed: %s", exc)
             return None
@@ -382,7 +394,7 @@ class HecWriter:
         try:
             response = self.client.post(
                 "/services/collector/ack", params={"channel": self.channel},
-                content=orjson.dumps({"acks": ids}))
+                content=orjson.dumps({"acks": ids}), headers=self._headers)
         except httpx.TransportError:
             return {}, None
         try:
@@ -450,4 +462,4 @@ def send_all(writer: HecWriter, batches: Iterable[Batch]) -> WriteReport:
     return writer.close()
 
 
-__all__ = ["FailedRow", "HecError", "HecWriter", "WriteReport", "send_all"]
+__all__ = ["FailedRow", "HecError", "HecWriter", "WriteReport", "hec_client", "send_all"]

@@ -15,13 +15,14 @@ Example::
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from .config import SplunkConnection
 from .hec_events import Batch, Metadata, event_batches, metric_batches
-from .hec_writer import HecError, HecWriter, WriteReport, send_all
+from .hec_writer import HecError, HecWriter, WriteReport, hec_client, send_all
 from .spool import Spool, spool_dir
 
 log = logging.getLogger(__name__)
@@ -51,15 +52,47 @@ def _progress(enabled: bool | None, total: int) -> Any:
     return bar
 
 
+class HecSession:
+    """What consecutive writes to one Splunk connection share: its settings and spool, read
+    from the configuration once, and one HTTP client whose kept-alive connections (TLS
+    handshake included) serve every write. A long-lived sink, such as a model server's
+    prediction log writing every second, holds one; ``to_splunk`` alone opens and closes its
+    own each time. Thread-safe; :meth:`close` ends the client."""
+
+    def __init__(self, connection: str | None = None) -> None:
+        self.connection = connection
+        self._lock = threading.Lock()
+        self._state: tuple[SplunkConnection, Spool, Any] | None = None
+
+    def resolve(self) -> tuple[SplunkConnection, Spool, Any]:
+        """The connection settings, the spool and the shared client (made on first use)."""
+        with self._lock:
+            if self._state is None:
+                conn, spool = _settings(self.connection)
+                self._state = (conn, spool, hec_client(conn))
+            return self._state
+
+    def close(self) -> None:
+        with self._lock:
+            state, self._state = self._state, None
+        if state is not None:
+            state[2].close()
+
+
 def _write(frame: Any, *, connection: str | None, ack: bool | None, progress: bool | None,
-           meta: Metadata, metrics: Sequence[str] | None = None, **encode: Any) -> WriteReport:
-    conn, spool = _settings(connection)
+           meta: Metadata, metrics: Sequence[str] | None = None,
+           session: HecSession | None = None, **encode: Any) -> WriteReport:
+    if session is not None:
+        conn, spool, client = session.resolve()
+        connection = session.connection
+    else:
+        (conn, spool), client = _settings(connection), None
     flushed = flush(connection=connection, progress=False) if spool.files() else None
     write_id = uuid.uuid4().hex[:12]
     bar = _progress(progress, len(frame))
     writer = HecWriter(conn, ack=ack,
                        on_undelivered=_spooler(spool, {"write_id": write_id, **meta.as_dict()}),
-                       on_progress=bar.advance)
+                       on_progress=bar.advance, client=client)
     try:
         if metrics is not None:
             parts = metric_batches(frame, write_id=write_id, meta=meta,
@@ -92,6 +125,7 @@ def to_splunk(
     *,
     connection: str | None = None,
     progress: bool | None = None,
+    session: HecSession | None = None,
 ) -> WriteReport:
     """Write each row of ``df`` as one HEC event; return what happened to every row.
 
@@ -100,10 +134,12 @@ def to_splunk(
     acknowledgement (default: ``splunk.hec_ack``). Every event carries ``kepler_row_id``.
     Rows Splunk cannot take now are spooled on disk and delivered by the next write or
     :func:`flush`; rows it can never take are listed in ``report.failed`` with its reason.
+    ``session`` (a :class:`HecSession`, whose connection then applies) keeps the settings and
+    the HTTP connections from one write to the next.
     """
     meta = Metadata(index=index, sourcetype=sourcetype, source=source, host=host)
     return _write(df, connection=connection, ack=ack, progress=progress, meta=meta,
-                  time_field=time_field, fields=fields)
+                  time_field=time_field, fields=fields, session=session)
 
 
 def metrics_to_splunk(
@@ -119,13 +155,15 @@ def metrics_to_splunk(
     ack: bool | None = None,
     connection: str | None = None,
     progress: bool | None = None,
+    session: HecSession | None = None,
 ) -> WriteReport:
     """Write metric data points (HEC's multiple-measurement format) to a metrics index: one
     point per row with every column of ``metrics`` as a measurement and ``dimensions`` as its
-    dimensions."""
+    dimensions. ``session``: as for :func:`to_splunk`."""
     meta = Metadata(index=index, sourcetype=sourcetype, source=source, host=host)
     return _write(df, connection=connection, ack=ack, progress=progress, meta=meta,
-                  time_field=time_field, metrics=list(metrics), dimensions=list(dimensions))
+                  time_field=time_field, metrics=list(metrics), dimensions=list(dimensions),
+                  session=session)
 
 
 def flush(connection: str | None = None, index: str | None = None,

@@ -1,9 +1,10 @@
 """Splunk time modifiers (``-24h``, ``-7d@d``, ``@w0``, ISO-8601, epoch) resolved to UTC datetimes.
 
-Both Kepler's connector (to validate ``earliest``/``latest`` before a search is sent, and to label
-what was fetched) and the Splunk-protocol test server (to filter events by time) need the same
-reading of Splunk's time syntax; keeping one pure-stdlib implementation here means the two can
-never disagree.
+Kepler's connector reads them to validate ``earliest``/``latest`` before a search is sent and to
+label what was fetched. The Splunk-protocol test server needs the same reading to filter events
+by time and keeps its own copy (``kepler_splunk_testing.timemodifiers``: it installs and runs
+without the connector); one table of cases in kepler-splunk's tests runs against both copies, so
+the two cannot drift apart unnoticed.
 
 Semantics follow Splunk's "Specify time modifiers in your search" reference:
 
