@@ -67,34 +67,12 @@ class AwsDeployer(RolloutMixin):
 
     def _resolve(self, options: Mapping[str, Any]) -> tuple[AwsSettings, dict[str, Any]]:
         """This call's settings (the section with per-deployment overrides) and options."""
-        from pydantic import ValidationError
+        from kepler.api import target_settings
 
-        base = self.settings
-        overrides = {k: v for k, v in options.items() if k in AwsSettings.model_fields}
-        extra = {k: v for k, v in options.items() if k in OPTIONS}
-        unknown = sorted(set(options) - set(overrides) - set(extra) - {"dry_run"})
-        if unknown:
-            log.warning("target aws ignores option(s) %s (options: %s and the aws section's "
-                        "fields)", ", ".join(unknown), ", ".join(OPTIONS))
-        if overrides:
-            try:
-                base = AwsSettings.model_validate({**base.model_dump(), **overrides})
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: "
-                                     f"{e['msg']}" for e in exc.errors(include_url=False))
-                raise DeploymentError(f"Invalid option for target aws: {problems}",
-                                      hint="Options take the values of the aws section's "
-                                      "fields; 'kepler config show' lists them.") from None
-        if extra.get("canary") is not None:
-            try:
-                extra["canary"] = int(extra["canary"])
-            except (TypeError, ValueError):
-                extra["canary"] = -1
-            if not 1 <= extra["canary"] <= 99:
-                raise DeploymentError(f"canary={options['canary']!r} is not a percentage from "
-                                      "1 to 99.", hint="e.g. -o canary=10: the new revision "
-                                      "gets 10% of the traffic until 'promote'.")
-        return base, extra
+        settings: AwsSettings
+        settings, extra = target_settings(self.settings, options, target="aws",
+                                          section="aws", known=OPTIONS)
+        return settings, extra
 
     def _not_found(self, aws: Aws, name: str) -> ServiceNotFoundError:
         service_id = aws.settings.service_id(name, self.env)

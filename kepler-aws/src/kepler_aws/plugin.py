@@ -23,8 +23,9 @@ from kepler.api import (
     hookimpl,
 )
 
-#: Plugin API 1.6: ``kepler.api`` only, ``target=`` records, the deploy shortcut (deploy_to).
-KEPLER_PLUGIN_API = ">=1.6,<2"
+#: Plugin API 1.8: ``kepler.api`` only, ``target=`` records, the deploy shortcut (deploy_to),
+#: per-deployment options read by ``target_settings``.
+KEPLER_PLUGIN_API = ">=1.8,<2"
 
 
 @hookimpl

@@ -84,25 +84,12 @@ class AzureTarget:
 
     def _resolve(self, options: Mapping[str, Any]) -> tuple[AzureSettings, dict[str, Any]]:
         """This call's settings (the section with per-deployment overrides) and options."""
-        from pydantic import ValidationError
+        from kepler.api import target_settings
 
-        base = self.settings
-        overrides = {k: v for k, v in options.items() if k in AzureSettings.model_fields}
-        extra = {k: v for k, v in options.items() if k in OPTIONS}
-        unknown = sorted(set(options) - set(overrides) - set(extra) - {"dry_run"})
-        if unknown:
-            log.warning("target %s ignores option(s) %s (options: %s and the azure section's "
-                        "fields)", self.target, ", ".join(unknown), ", ".join(OPTIONS))
-        if overrides:
-            try:
-                base = AzureSettings.model_validate({**base.model_dump(), **overrides})
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: "
-                                     f"{e['msg']}" for e in exc.errors(include_url=False))
-                raise DeploymentError(f"Invalid option for target {self.target}: {problems}",
-                                      hint="Options take the values of the azure section's "
-                                      "fields; 'kepler config show' lists them.") from None
-        return base, extra
+        settings: AzureSettings
+        settings, extra = target_settings(self.settings, options, target=self.target,
+                                          section="azure", known=OPTIONS)
+        return settings, extra
 
     def _no_dry_run(self, config: Mapping[str, Any]) -> None:
         if config.get("dry_run") in (True, "true", "1", "yes", 1):

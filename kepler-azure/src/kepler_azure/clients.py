@@ -14,12 +14,13 @@ generic resources, ``permissions``) go through the client's own pipeline
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from kepler.api import PlannedRequest
 
 from .config import AzureSettings
 from .errors import AzureConfigError, AzureTimeoutError, translate
@@ -47,31 +48,6 @@ ROLES = {
 #: Set by :mod:`kepler_azure.testing` only: ``credential`` (a fake TokenCredential) and
 #: ``client_kwargs`` (an authentication policy that allows http). Empty in the product.
 TEST_WIRING: dict[str, Any] = {}
-
-
-@dataclass
-class PlannedRequest:
-    """One request a dry run would send."""
-
-    api: str
-    method: str
-    url: str
-    body: Any = None
-    note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"api": self.api, "method": self.method, "url": self.url}
-        if self.body is not None:
-            out["body"] = self.body
-        if self.note:
-            out["note"] = self.note
-        return out
-
-    def render(self) -> str:
-        head = f"{self.method} {self.url}" + (f"    # {self.note}" if self.note else "")
-        if self.body is None:
-            return head
-        return head + "\n" + json.dumps(self.body, indent=2, sort_keys=True)
 
 
 def as_dict(model: Any) -> dict[str, Any]:

@@ -214,7 +214,7 @@ class ContainerAppsDeployer(AzureTarget):
         from kepler.api import read_manifest
 
         settings, extra = self._resolve(options)
-        canary = _canary(extra.get("canary"))
+        canary = extra.get("canary")  # a percentage already (target_settings)
         if canary is not None and action == "create":
             raise DeploymentError("A canary needs a deployment to share traffic with.",
                                   hint=f"Create it first: kepler deploy MODEL --target azure "
@@ -367,20 +367,6 @@ class ContainerAppsDeployer(AzureTarget):
         plan: builtins.list[PlannedRequest] = []
         self._deploy(name, Path(model), options, action=action, plan=plan)
         return plan
-
-
-def _canary(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        percent = int(value)
-    except (TypeError, ValueError):
-        percent = -1
-    if not 1 <= percent <= 99:
-        raise DeploymentError(f"canary={value!r} is not a percentage from 1 to 99.",
-                              hint="e.g. --canary 10: the new revision gets 10% of the traffic "
-                              "until 'kepler deploy promote'.")
-    return percent
 
 
 def _traffic(app: dict[str, Any]) -> builtins.list[tuple[str, int, str]]:

@@ -33,8 +33,9 @@ The names, by what they are for:
   vocabulary (:data:`MAIN_METRIC`, :func:`beats_baseline`), :func:`finish_training`;
 - deployments: :func:`deployer`, :func:`deployment_state_dir`, :func:`deployment_as_dict`,
   :func:`deploy_to` (a target's ``kp.deploy.to_<target>`` shortcut: create or update, canary,
-  dry run), :func:`plan_deploy`, :class:`DeployDryRun`; the local Docker engine
-  (:func:`docker_answers`, :func:`run_docker`);
+  dry run), :func:`plan_deploy`, :class:`DeployDryRun` (of :class:`PlannedRequest`, 1.8);
+  the local Docker engine (:func:`docker_answers`, :func:`run_docker`); a cloud target's
+  per-deployment options (:func:`target_settings`, :func:`canary_percent`, plugin API 1.8);
 - plugins: :func:`records`, :func:`find_record`, :func:`fire`, :func:`list_plugins`;
 - compilers for serving (plugin API 1.7): :class:`CompilerSpec` records, whose targets return a
   :class:`CompiledPredictor` checked within the record's ``tolerance``; records decoded column
@@ -191,6 +192,7 @@ if TYPE_CHECKING:
     from .containers import docker_answers as docker_answers
     from .containers import run_docker as run_docker
     from .deployments import as_dict as deployment_as_dict
+    from .deployments import canary_percent as canary_percent
     from .deployments import check_name as check_deployment_name
     from .deployments import create as create_deployment
     from .deployments import default_name as default_deployment_name
@@ -198,6 +200,7 @@ if TYPE_CHECKING:
     from .deployments import records as prediction_records
     from .deployments import resolve_model as resolve_model_folder
     from .deployments import state_dir as deployment_state_dir
+    from .deployments import target_settings as target_settings
     from .executors import LocalExecutor as LocalExecutor
     from .executors import TaskResult as TaskResult
     from .executors import caller_context as caller_context
@@ -280,6 +283,7 @@ if TYPE_CHECKING:
     from .selection import child_environment as child_environment
     from .selection import use as use_selection
     from .shortcuts import DryRun as DeployDryRun
+    from .shortcuts import PlannedRequest as PlannedRequest
     from .shortcuts import deploy_to as deploy_to
     from .shortcuts import plan_deploy as plan_deploy
     from .yamlio import read_yaml as read_yaml
@@ -313,9 +317,12 @@ _LAZY: dict[str, tuple[str, str]] = {
     "prediction_records": ("kepler.deployments", "records"),
     "resolve_model_folder": ("kepler.deployments", "resolve_model"),
     "deployment_state_dir": ("kepler.deployments", "state_dir"),
+    "target_settings": ("kepler.deployments", "target_settings"),
+    "canary_percent": ("kepler.deployments", "canary_percent"),
     "docker_answers": ("kepler.containers", "docker_answers"),
     "run_docker": ("kepler.containers", "run_docker"),
     "DeployDryRun": ("kepler.shortcuts", "DryRun"),
+    "PlannedRequest": ("kepler.shortcuts", "PlannedRequest"),
     "deploy_to": ("kepler.shortcuts", "deploy_to"),
     "plan_deploy": ("kepler.shortcuts", "plan_deploy"),
     **{name: ("kepler.executors", name) for name in (

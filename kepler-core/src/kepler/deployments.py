@@ -27,7 +27,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,6 +220,62 @@ def resolve_model(model: Any) -> tuple[Path, ModelManifest]:
 
 
 # --- the SDK: kp.deploy.* ---------------------------------------------------------------------
+
+
+def target_settings(settings: Any, options: Mapping[str, Any], *, target: str, section: str,
+                    known: Sequence[str]) -> tuple[Any, dict[str, Any]]:
+    """One deployment's settings and the target's own options, from what ``-o KEY=VALUE`` (or
+    ``**options``) gave a cloud target (plugin API 1.8).
+
+    A key that is a field of the target's configuration section (``settings``, a pydantic
+    model) overrides it for this deployment and is validated as the section is: an invalid
+    value is a :class:`~kepler.errors.DeploymentError` naming it. A key in ``known`` is the
+    target's own option (``canary`` is checked with :func:`canary_percent`); ``dry_run`` is
+    core's. Anything else is ignored with a warning that lists what the target takes, so a
+    typo never goes unnoticed. Example (kepler-gcp's deployer)::
+
+        settings, extra = target_settings(self.settings, {"region": "europe-west1",
+                                          "canary": "10"}, target="cloud-run", section="gcp",
+                                          known=("image", "canary", "port", "build_options"))
+        # settings.region == "europe-west1"; extra == {"canary": 10}
+    """
+    from pydantic import ValidationError
+
+    model = type(settings)
+    overrides = {k: v for k, v in options.items() if k in model.model_fields}
+    extra = {k: v for k, v in options.items() if k in known}
+    unknown = sorted(set(options) - set(overrides) - set(extra) - {"dry_run"})
+    if unknown:
+        log.warning("target %s ignores option(s) %s (options: %s and the %s section's fields)",
+                    target, ", ".join(unknown), ", ".join(known), section)
+    if overrides:
+        try:
+            settings = model.model_validate({**settings.model_dump(), **overrides})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: "
+                                 f"{e['msg']}" for e in exc.errors(include_url=False))
+            raise DeploymentError(f"Invalid option for target {target}: {problems}",
+                                  hint=f"Options take the values of the {section} section's "
+                                  "fields; 'kepler config show' lists them.") from None
+    if extra.get("canary") is not None:
+        extra["canary"] = canary_percent(extra["canary"])
+    return settings, extra
+
+
+def canary_percent(value: Any) -> int | None:
+    """``--canary N`` / ``-o canary=N``: the new revision's share of the traffic, a whole
+    percentage from 1 to 99 (plugin API 1.8); None when not given."""
+    if value is None:
+        return None
+    try:
+        percent = int(value)
+    except (TypeError, ValueError):
+        percent = -1
+    if not 1 <= percent <= 99:
+        raise DeploymentError(f"canary={value!r} is not a percentage from 1 to 99.",
+                              hint="e.g. --canary 10 (-o canary=10): the new revision gets 10% "
+                              "of the traffic until 'kepler deploy promote'.")
+    return percent
 
 
 class DeploymentList(builtins.list[Deployment]):

@@ -59,7 +59,7 @@ PROJECT_NAME = "kepler"
 #: (``kepler_magics``) and a trainer's ``signature``; 1.5 executors (``kepler_executors``); 1.6
 #: the deploy shortcut (``deploy_to``, ``plan_deploy``, ``DeploymentExistsError``); 1.7 model
 #: compilers for serving (``kepler_compilers``); 1.8 ``NumericRecords`` (validated records with
-#: their float64 matrix, for compiled scorers).
+#: their float64 matrix, for compiled scorers), ``target_settings`` and ``canary_percent``.
 PLUGIN_API_VERSION = "1.8"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)

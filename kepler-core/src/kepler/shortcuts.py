@@ -19,12 +19,40 @@ Example (what a plugin's ``sdk.py`` holds)::
 from __future__ import annotations
 
 import builtins
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from . import deployments
 from .errors import DeploymentExistsError
 from .records import Deployment
 from .selection import use as use_selection
+
+
+@dataclass
+class PlannedRequest:
+    """One HTTP request a dry run would send (plugin API 1.8): what a REST-speaking target
+    (Cloud Run, Azure Resource Manager) lists in its :class:`DryRun` instead of sending it."""
+
+    api: str
+    method: str
+    url: str
+    body: Any = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"api": self.api, "method": self.method, "url": self.url}
+        if self.body is not None:
+            out["body"] = self.body
+        if self.note:
+            out["note"] = self.note
+        return out
+
+    def render(self) -> str:
+        head = f"{self.method} {self.url}" + (f"    # {self.note}" if self.note else "")
+        if self.body is None:
+            return head
+        return head + "\n" + json.dumps(self.body, indent=2, sort_keys=True)
 
 
 class DryRun(builtins.list[Any]):

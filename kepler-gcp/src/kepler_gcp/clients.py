@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kepler.api import PlannedRequest
+
 from .config import GcpSettings
 from .errors import GcpConfigError, GcpCredentialsError, translate
 
@@ -32,31 +34,6 @@ DEFAULT_ENDPOINTS = {
     "resourcemanager": "https://cloudresourcemanager.googleapis.com",
     "logging": "https://logging.googleapis.com",
 }
-
-
-@dataclass
-class PlannedRequest:
-    """One request a dry run would send."""
-
-    api: str
-    method: str
-    url: str
-    body: Any = None
-    note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"api": self.api, "method": self.method, "url": self.url}
-        if self.body is not None:
-            out["body"] = self.body
-        if self.note:
-            out["note"] = self.note
-        return out
-
-    def render(self) -> str:
-        head = f"{self.method} {self.url}" + (f"    # {self.note}" if self.note else "")
-        if self.body is None:
-            return head
-        return head + "\n" + json.dumps(self.body, indent=2, sort_keys=True)
 
 
 def credentials(settings: GcpSettings) -> Any:

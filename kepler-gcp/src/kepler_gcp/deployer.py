@@ -103,35 +103,12 @@ class CloudRunDeployer:
 
     def _resolve(self, options: Mapping[str, Any]) -> tuple[GcpSettings, dict[str, Any]]:
         """This call's settings (the section with per-deployment overrides) and options."""
-        from pydantic import ValidationError
+        from kepler.api import target_settings
 
-        base = self.settings
-        overrides = {k: v for k, v in options.items() if k in GcpSettings.model_fields}
-        extra = {k: v for k, v in options.items() if k in OPTIONS}
-        unknown = sorted(set(options) - set(overrides) - set(extra) - {"dry_run"})
-        if unknown:
-            log.warning("target cloud-run ignores option(s) %s (options: %s and the gcp "
-                        "section's fields)", ", ".join(unknown), ", ".join(OPTIONS))
-        if overrides:
-            try:
-                base = GcpSettings.model_validate({**base.model_dump(), **overrides})
-            except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: "
-                                     f"{e['msg']}" for e in exc.errors(include_url=False))
-                raise DeploymentError(f"Invalid option for target cloud-run: {problems}",
-                                      hint="Options take the values of the gcp section's "
-                                      "fields; 'kepler config show' lists them.") from None
-        canary = extra.get("canary")
-        if canary is not None:
-            try:
-                extra["canary"] = int(canary)
-            except (TypeError, ValueError):
-                extra["canary"] = -1
-            if not 1 <= extra["canary"] <= 99:
-                raise DeploymentError(f"canary={canary!r} is not a percentage from 1 to 99.",
-                                      hint="e.g. -o canary=10: the new revision gets 10% of "
-                                      "the traffic until 'promote'.")
-        return base, extra
+        settings: GcpSettings
+        settings, extra = target_settings(self.settings, options, target="cloud-run",
+                                          section="gcp", known=OPTIONS)
+        return settings, extra
 
     def _gcp(self, settings: GcpSettings | None = None,
              plan: builtins.list[PlannedRequest] | None = None) -> Gcp:
