@@ -125,3 +125,20 @@ def test_served_answers_equal_the_model_and_refusals_are_unchanged(numeric_model
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == ["instances", 7, "vibration"]
     assert counts["requests"] == 1 and counts["rows"] == 120
+
+
+def test_a_column_by_column_request_is_logged_with_its_features(numeric_model, kepler_plugin):
+    from kepler_serve.app import create_app
+    from kepler_serve.config import ServeSettings
+    from kepler_serve.predlog import from_settings
+    from serve_helpers import MemorySink, asgi_client, memory_plugin
+
+    memory_plugin(kepler_plugin)
+    rows = _rows(50)
+    options = ServeSettings(log_sink="memory", log_interval=0.01)
+    log = from_settings(options, numeric_model)
+    with asgi_client(create_app(numeric_model, options, prediction_log=log)) as client:
+        assert client.post("/predict", json={"instances": rows}).status_code == 200
+    events = [row for frame, _ in MemorySink.written for row in frame.to_dict("records")]
+    assert [e["features"] for e in events] == rows
+    assert log.stats.sent == 50 and log.stats.dropped == 0
