@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from pathlib import Path
 
@@ -142,6 +143,11 @@ def test_workers_option_starts_the_server_with_that_many_workers(local_project, 
     assert serving["workers"] == 2 and serving["worker"] in workers
     assert serving["requests"] == 6 and serving["rows"] == 12  # totals across the workers
     assert kepler_cli("deploy", "delete", "pump-failure").code == 0
+    # delete returns once the server has exited; multiprocessing's resource tracker (one of the
+    # children) exits on its own a moment later, when it reads the end of its pipe
+    deadline = time.monotonic() + 15
+    while any(_pid_alive(p) for p in {pid, *workers}) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(_pid_alive(p) for p in {pid, *workers})
 
 
