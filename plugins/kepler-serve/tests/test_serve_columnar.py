@@ -142,3 +142,19 @@ def test_a_column_by_column_request_is_logged_with_its_features(numeric_model, k
     events = [row for frame, _ in MemorySink.written for row in frame.to_dict("records")]
     assert [e["features"] for e in events] == rows
     assert log.stats.sent == 50 and log.stats.dropped == 0
+
+
+def test_the_shortest_plain_request_still_decodes_and_one_record_is_not_parsed(monkeypatch):
+    """The decoder skips bodies too short to hold MIN_ROWS records (every single-record
+    request) without parsing them; the shortest body that can hold them still decodes."""
+    import kepler_serve.columnar as columnar
+
+    decoder = NumericDecoder(["a", "bb", "ccc"], 100)
+    shortest = json.dumps({"instances": [{"a": 0, "bb": 0, "ccc": 0}] * MIN_ROWS},
+                          separators=(",", ":")).encode()
+    assert decoder.decode(shortest).matrix.shape == (MIN_ROWS, 3)
+    parsed = []
+    monkeypatch.setattr(columnar.orjson, "loads", lambda body: parsed.append(body) or {})
+    assert decoder.decode(json.dumps({"instances": [{"a": 1.0, "bb": 2.0, "ccc": 3.0}]})
+                          .encode()) is None
+    assert parsed == []

@@ -128,7 +128,7 @@ def child_main(conn: Any, sink_name: str, options: dict[str, Any], model: str,
         from .predlog import _Item, event_frame
 
         # pandas imported now, before the server answers, not under the first load of
-        # predictions (a second of CPU taken from the workers)
+        # predictions (over half a second of CPU on this machine, taken from the workers)
         event_frame([], model=model, version=version, plain_rows=plain_rows)
     except Exception as exc:  # the parent says why and writes from a thread instead
         conn.send_bytes(orjson.dumps({"error": f"{type(exc).__name__}: {exc}"}))
